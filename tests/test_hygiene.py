@@ -1,0 +1,129 @@
+"""Committed notebooks are inputs: valid, clean, readable nbgrader metadata, Colab-ready."""
+import ast
+import re
+import sys
+
+import nbformat
+import pytest
+from nbgrader.nbgraderformat import MetadataValidator
+
+from conftest import ALL_NOTEBOOKS, LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
+from course_tools import COLAB_URL, grade_ids
+
+NOTEBOOK_METADATA = {"kernelspec", "language_info"}
+CELL_METADATA = {"nbgrader", "deletable", "editable"}  # the last two: nbgrader's locks in release/
+COLAB_PREINSTALLED = {"torch", "torchvision", "numpy", "matplotlib", "tqdm"}
+GRADE_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+
+
+def read(path):
+    return nbformat.read(path, as_version=nbformat.NO_CONVERT)
+
+
+def graded_notebooks():
+    return SOURCE_NOTEBOOKS + RELEASE_NOTEBOOKS
+
+
+def test_every_assignment_is_released():
+    assert [p.parent.name for p in SOURCE_NOTEBOOKS] == [p.parent.name for p in RELEASE_NOTEBOOKS]
+    assert LESSONS and SOURCE_NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=rel)
+def test_valid_nbformat_4_with_python3_kernel(path):
+    nb = read(path)
+    nbformat.validate(nb)
+    assert nb.nbformat == 4
+    assert nb.metadata.kernelspec.name == "python3"
+    assert nb.metadata.language_info.name == "python"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=rel)
+def test_no_outputs_and_lean_metadata(path):
+    nb = read(path)
+    assert set(nb.metadata) <= NOTEBOOK_METADATA, f"extra notebook metadata: {set(nb.metadata) - NOTEBOOK_METADATA}"
+    for i, cell in enumerate(nb.cells):
+        where = f"{rel(path)} cell {i}"
+        assert set(cell.metadata) <= CELL_METADATA, f"{where}: extra metadata {set(cell.metadata) - CELL_METADATA}"
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{where} has outputs: clear them before committing"
+            assert cell.execution_count is None, f"{where} has an execution count"
+        if path in LESSONS:
+            assert "nbgrader" not in cell.metadata, f"{where}: lessons are not graded"
+
+
+@pytest.mark.parametrize("path", graded_notebooks(), ids=rel)
+def test_nbgrader_metadata_is_valid_and_readable(path):
+    nb = read(path)
+    MetadataValidator().validate_nb(nb)
+    ids = [c.metadata.nbgrader["grade_id"] for c in nb.cells if "nbgrader" in c.metadata]
+    assert len(ids) == len(set(ids)), f"duplicate grade ids: {sorted(i for i in ids if ids.count(i) > 1)}"
+    for grade_id in ids:
+        assert GRADE_ID.match(grade_id), f"grade id {grade_id!r} should be descriptive snake_case words"
+    tests = grade_ids(nb, grade=True, solution=False)
+    assert tests, "an assignment without test cells grades nothing"
+    for grade_id, cell in tests.items():
+        assert cell.source.startswith("# Check that "), f"{grade_id}: first line should be '# Check that ...'"
+        assert grade_id.startswith("test_"), f"{grade_id}: test cells are named test_..."
+        if path in SOURCE_NOTEBOOKS:
+            assert re.search(r"\bassert|check_", cell.source), f"{grade_id} asserts nothing"
+
+
+@pytest.mark.parametrize("path", graded_notebooks(), ids=rel)
+def test_points_in_each_heading_match_its_cells(path):
+    nb = read(path)
+    parts, current = [], None
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            heading = cell.source.splitlines()[0]
+            match = re.search(r"\((\d+) points?", heading)
+            current = [heading, int(match.group(1)), 0] if match else None
+            if current:
+                parts.append(current)
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            assert current, f"{meta['grade_id']} is graded but its part's heading states no points"
+            current[2] += meta["points"]
+    assert parts
+    for heading, stated, actual in parts:
+        assert stated == actual, f"{heading!r} states {stated} points, its cells give {actual}"
+    total = re.search(r"\*\*total\*\* \| \*\*(\d+)\*\*", nb.cells[0].source)
+    assert total and int(total.group(1)) == sum(p[2] for p in parts), "the intro's points table total is off"
+
+
+def badge_target(path):
+    """Where a notebook's Open in Colab badge must point: its own path; a source notebook's, its student copy."""
+    relative = rel(path)
+    return relative.replace("source/", "release/", 1) if relative.startswith("source/") else relative
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=rel)
+def test_open_in_colab_badge_points_to_itself(path):
+    first = read(path).cells[0]
+    urls = re.findall(r"\(https://colab\.research\.google\.com/github/[^)]+\)", first.source)
+    assert urls == [f"({COLAB_URL}{badge_target(path)})"], f"badge in the first cell should point to {badge_target(path)}"
+
+
+def test_readme_lists_every_notebook_with_a_badge():
+    readme = (ROOT / "README.md").read_text()
+    for path in LESSONS + RELEASE_NOTEBOOKS:
+        assert f"({COLAB_URL}{rel(path)})" in readme, f"README has no Open in Colab badge for {rel(path)}"
+
+
+def imported_modules(source):
+    code = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            yield from (alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            assert node.level == 0, "relative imports cannot work in Colab"
+            yield node.module.split(".")[0]
+
+
+@pytest.mark.parametrize("path", LESSONS + SOURCE_NOTEBOOKS, ids=rel)
+def test_imports_only_what_colab_preinstalls(path):
+    allowed = COLAB_PREINSTALLED | set(sys.stdlib_module_names)
+    for cell in read(path).cells:
+        if cell.cell_type == "code":
+            for module in imported_modules(cell.source):
+                assert module in allowed, f"{rel(path)} imports {module}, which Colab does not preinstall"

@@ -1,0 +1,58 @@
+"""Plain helpers shared by the tests and the benchmarks: a scratch copy of the course,
+nbgrader commands run in it, and student notebooks filled with chosen solutions."""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+REPO_SLUG = "pytorch-loss-course/course"  # github.com/<REPO_SLUG>: where the Colab badges point
+COLAB_URL = f"https://colab.research.google.com/github/{REPO_SLUG}/blob/main/"
+ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir())
+
+
+def nbgrader(*args, cwd, check=True, timeout=1800):
+    """Run `nbgrader ARGS` in the course root `cwd`; return the completed process."""
+    bindir = str(Path(sys.executable).parent)  # nbgrader calls alembic from PATH
+    env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""))
+    proc = subprocess.run([os.path.join(bindir, "nbgrader"), *args], cwd=cwd, env=env, text=True,
+                          capture_output=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def scratch_course(dest, assignments=ASSIGNMENTS):
+    """Copy what an instructor's course root holds into `dest` and generate the student copies there."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("nbgrader_config.py", "course", "requirements.txt", "README.md"):
+        shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "tools", dest / "tools", ignore=shutil.ignore_patterns("__pycache__"))
+    for assignment in assignments:
+        shutil.copytree(ROOT / "source" / assignment, dest / "source" / assignment)
+        nbgrader("generate_assignment", assignment, "--force", cwd=dest)
+    return dest
+
+
+def grade_ids(nb, **flags):
+    """The nbgrader cells of `nb` whose metadata has all of `flags` (e.g. solution=True), by grade_id."""
+    return {c.metadata.nbgrader["grade_id"]: c for c in nb.cells
+            if "nbgrader" in c.metadata and all(c.metadata.nbgrader.get(k) == v for k, v in flags.items())}
+
+
+def filled_student_copy(assignment, notebook, release_root, replacements=None):
+    """The student copy of `notebook`, its solution cells filled with the reference solution,
+    except those in `replacements` ({grade_id: source}), which get that source instead."""
+    source = nbformat.read(ROOT / "source" / assignment / notebook, as_version=4)
+    student = nbformat.read(Path(release_root) / "release" / assignment / notebook, as_version=4)
+    reference = grade_ids(source, solution=True)
+    replacements = dict(replacements or {})
+    unknown = set(replacements) - set(reference)
+    assert not unknown, f"no solution cells named {sorted(unknown)} in {notebook}"
+    for grade_id, cell in grade_ids(student, solution=True).items():
+        cell.source = replacements[grade_id] if grade_id in replacements else reference[grade_id].source
+    return student
