@@ -1,0 +1,36 @@
+"""Every cell of every notebook runs, each notebook alone in an empty folder as in Colab."""
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import LESSONS, RELEASE_NOTEBOOKS, SOURCE_NOTEBOOKS, ROOT, rel
+from course_tools import filled_student_copy
+
+
+def run_alone(notebook, folder):
+    """Re-run every cell of `notebook` with nbval, in `folder` holding only that notebook,
+    with nothing from the repository importable."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    assert sorted(os.listdir(folder)) == [notebook.name]
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-cell-timeout=120", "-p", "no:cacheprovider",
+         "-q", notebook.name],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=1800)
+    assert proc.returncode == 0, f"{notebook.name} failed when run alone:\n{proc.stdout[-8000:]}\n{proc.stderr[-2000:]}"
+
+
+@pytest.mark.parametrize("path", LESSONS + SOURCE_NOTEBOOKS, ids=rel)
+def test_runs_alone_like_in_colab(path, tmp_path):
+    (tmp_path / path.name).write_bytes(path.read_bytes())
+    run_alone(tmp_path / path.name, tmp_path)
+
+
+@pytest.mark.parametrize("path", RELEASE_NOTEBOOKS, ids=rel)
+def test_student_copy_with_reference_solution_runs_alone(path, tmp_path):
+    nb = filled_student_copy(path.parent.name, path.name, ROOT)
+    nbformat.write(nb, tmp_path / path.name)
+    run_alone(tmp_path / path.name, tmp_path)
+
