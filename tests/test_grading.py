@@ -2,8 +2,8 @@
 course: full marks for the reference solution, zero for the untouched student copy, and
 common mistakes losing exactly the points of the cells that test them."""
 import csv
+import html
 import re
-import shutil
 import subprocess
 import zipfile
 
@@ -14,11 +14,26 @@ from nbgrader.api import Gradebook
 from conftest import ROOT
 from course_tools import filled_student_copy, grade_ids
 
-ASSIGNMENT = NOTEBOOK = "loss_functions"
 
-# Learner id -> (solution cells replaced by a common mistake, test cells that must lose their points).
-# The reference learner ("ada") has none; "untouched" hands in the student copy as released.
-MISTAKES = {
+def reference_solution(assignment, grade_id):
+    source = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    return grade_ids(source, solution=True)[grade_id].source
+
+
+def mutate(source, old, new):
+    """`source` with one common mistake written in; the mistake must really be there."""
+    assert old in source, f"the reference solution changed: {old!r} is gone"
+    return source.replace(old, new)
+
+
+MY_SGD = reference_solution("optimizers", "my_sgd_solution")
+MY_ADAM = reference_solution("optimizers", "my_adam_solution")
+MY_RMSPROP = reference_solution("optimizers", "my_rmsprop_solution")
+
+# Per assignment, learner id -> (solution cells replaced by a common mistake, test cells that must
+# lose their points). The reference learner ("ada") makes none; "untouched" hands in the student
+# copy as released.
+LOSS_FUNCTIONS = {
     "ada": ({}, set()),
     "sumsquares": ({
         "mse_loss_solution": "def mse_loss(pred, target):\n    return ((pred - target) ** 2).sum()\n",
@@ -54,42 +69,74 @@ MISTAKES = {
         "mse_loss_solution": "def mse_loss(pred, target):\n    return torch.tensor(((pred - target) ** 2).mean().item())\n",
     }, {"test_mse_loss_basic", "test_mse_loss_hidden"}),
 }
-LEARNERS = [*MISTAKES, "untouched"]
+OPTIMIZERS = {
+    "ada": ({}, set()),
+    "lateloss": ({
+        "train_solution": (  # records the loss after the update, not before
+            "def train(model, inputs, targets, loss_fn, optimizer, epochs):\n    losses = []\n"
+            "    for _ in range(epochs):\n        optimizer.zero_grad()\n"
+            "        loss_fn(model(inputs), targets).backward()\n        optimizer.step()\n"
+            "        losses.append(loss_fn(model(inputs), targets).item())\n    return losses\n"),
+        "my_adam_solution": mutate(MY_ADAM, "v_hat.sqrt() + self.eps", "(v_hat + self.eps).sqrt()"),
+        "my_rmsprop_solution": mutate(MY_RMSPROP, "            if p.grad is None:\n                continue\n", ""),
+    }, {"test_train_basic", "test_my_adam_hidden", "test_my_rmsprop_hidden"}),
+    "generator": ({
+        "my_sgd_solution": mutate(MY_SGD, "self.params = list(params)", "self.params = params"),
+        "my_adam_solution": mutate(mutate(MY_ADAM, " / (1 - beta1 ** self.t[i])", ""), " / (1 - beta2 ** self.t[i])", ""),
+    }, {"test_my_sgd_basic", "test_my_sgd_hidden", "test_my_adam_basic", "test_my_adam_hidden",
+        "test_my_optimizers_in_my_train"}),
+}
+MISTAKES = {"loss_functions": LOSS_FUNCTIONS, "optimizers": OPTIMIZERS}
+# What the feedback must show of the visible tests' messages, per assignment and learner.
+FEEDBACK_MESSAGES = {
+    "loss_functions": {"sumsquares": "Square each difference, then take the mean",
+                       "builtins": "built-in l1_loss", "detached": "cut off from autograd"},
+    "optimizers": {"lateloss": "record the loss before optimizer.step()", "generator": "MyAdam(): after step 1, parameter 0 of shape (3,) differs"},
+}
 
 
-def readme_instructor_commands():
+def learners(assignment):
+    return [*MISTAKES[assignment], "untouched"]
+
+
+def readme_instructor_commands(assignment):
+    """The README's instructor commands, for `assignment` in place of loss_functions."""
     text = (ROOT / "README.md").read_text()
     block = re.search(r"<!-- instructor-commands -->\n```bash\n(.*?)```", text, re.S).group(1)
-    return [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [line.replace("loss_functions", assignment) for line in block.splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
 
 
-def lms_zip(course, path):
-    """A zip of every learner's notebook named as an LMS names Colab uploads."""
-    release = course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+def lms_zip(course, assignment, path):
+    """A zip of every learner's notebook, named as an LMS names the files Colab learners upload."""
+    notebook = f"{assignment}.ipynb"
     with zipfile.ZipFile(path, "w") as archive:
-        for number, learner in enumerate(LEARNERS):
+        for number, learner in enumerate(learners(assignment)):
             if learner == "untouched":
-                text = release.read_text()
+                text = (course / "release" / assignment / notebook).read_text()
             else:
-                text = nbformat.writes(filled_student_copy(ASSIGNMENT, f"{NOTEBOOK}.ipynb", course, MISTAKES[learner][0]))
-            suffix = " (1)" if learner == "naive" else ""  # a file Colab renamed on a second download
-            archive.writestr(f"{learner}_{1000 + number}_{2000 + number}_{NOTEBOOK}{suffix}.ipynb", text)
+                text = nbformat.writes(filled_student_copy(assignment, notebook, course, MISTAKES[assignment][learner][0]))
+            suffix = " (1)" if number == 1 else ""  # a file Colab renamed on a second download
+            archive.writestr(f"{learner}_{1000 + number}_{2000 + number}_{assignment}{suffix}.ipynb", text)
 
 
-@pytest.fixture(scope="module")
-def graded(course):
-    archive = course / "downloaded" / ASSIGNMENT / "archive"
+@pytest.fixture(scope="module", params=sorted(MISTAKES))
+def graded(request, course):
+    """Every learner of one assignment collected, autograded, given feedback and exported, by the
+    README's commands; returns (course, assignment, {learner: {grade_id: (score, max, needs_manual)}})."""
+    assignment = request.param
+    archive = course / "downloaded" / assignment / "archive"
     archive.mkdir(parents=True)
-    lms_zip(course, archive / "submissions.zip")
-    for command in readme_instructor_commands():
+    lms_zip(course, assignment, archive / "submissions.zip")
+    for command in readme_instructor_commands(assignment):
         proc = subprocess.run(command, shell=True, cwd=course, capture_output=True, text=True, timeout=1800)
         assert proc.returncode == 0, f"README command failed: {command}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         scores = {}
-        for learner in LEARNERS:
-            nb = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, learner)
-            scores[learner] = {g.name: (g.score, g.max_score, g.auto_score, g.needs_manual_grade) for g in nb.grades}
-    return course, scores
+        for learner in learners(assignment):
+            nb = gb.find_submission_notebook(assignment, assignment, learner)
+            scores[learner] = {g.name: (g.score, g.max_score, g.needs_manual_grade) for g in nb.grades}
+    return course, assignment, scores
 
 
 def autograded_tests(scores):
@@ -97,58 +144,62 @@ def autograded_tests(scores):
 
 
 def test_zip_collect_found_every_learner(graded):
-    course, scores = graded
-    for learner in LEARNERS:
-        assert (course / "submitted" / learner / ASSIGNMENT / f"{NOTEBOOK}.ipynb").exists()
-    assert set(scores) == set(LEARNERS)
+    course, assignment, scores = graded
+    for learner in learners(assignment):
+        assert (course / "submitted" / learner / assignment / f"{assignment}.ipynb").exists()
+    assert set(scores) == set(learners(assignment))
 
 
 def test_every_test_cell_is_graded(graded):
-    _, scores = graded
-    source = nbformat.read(ROOT / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    _, assignment, scores = graded
+    source = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     assert set(autograded_tests(scores["ada"])) == set(grade_ids(source, grade=True, solution=False))
 
 
 def test_reference_solution_gets_full_marks(graded):
-    _, scores = graded
-    for name, (score, max_score, _, _) in autograded_tests(scores["ada"]).items():
+    _, assignment, scores = graded
+    for name, (score, max_score, _) in autograded_tests(scores["ada"]).items():
         assert score == max_score > 0, f"the reference solution lost points on {name}"
-    written = scores["ada"]["written_huber_vs_mse"]
-    assert written[3], "a written answer must wait for a person to grade it"
+    written = [name for name in scores["ada"] if name.startswith("written_")]
+    assert written and all(scores["ada"][name][2] for name in written), "written answers wait for a person"
 
 
 def test_untouched_student_copy_gets_zero(graded):
-    _, scores = graded
+    _, assignment, scores = graded
     for name, (score, *_rest) in scores["untouched"].items():
         assert score == 0, f"the untouched student copy earned {score} on {name}"
 
 
-@pytest.mark.parametrize("learner", [name for name in MISTAKES if name != "ada"])
-def test_common_mistakes_lose_exactly_their_points(graded, learner):
-    _, scores = graded
-    expected_failures = MISTAKES[learner][1]
-    for name, (score, max_score, _, _) in autograded_tests(scores[learner]).items():
-        if name in expected_failures:
-            assert score == 0, f"{learner}: {name} should catch the mistake"
-        else:
-            assert score == max_score, f"{learner}: {name} lost points for a mistake it does not test"
+def test_common_mistakes_lose_exactly_their_points(graded):
+    _, assignment, scores = graded
+    for learner, (_, expected_failures) in MISTAKES[assignment].items():
+        assert set(expected_failures) <= set(scores[learner])
+        for name, (score, max_score, _) in autograded_tests(scores[learner]).items():
+            if name in expected_failures:
+                assert score == 0, f"{learner}: {name} should catch the mistake"
+            else:
+                assert score == max_score, f"{learner}: {name} lost points for a mistake it does not test"
 
 
 def test_feedback_shows_scores_and_the_learners_messages(graded):
-    course, _ = graded
-    feedback = {learner: (course / "feedback" / learner / ASSIGNMENT / f"{NOTEBOOK}.html").read_text()
-                for learner in LEARNERS}
-    assert "Square each difference, then take the mean" in feedback["sumsquares"]
-    assert "calls PyTorch&#39;s built-in l1_loss" in feedback["builtins"] or \
-        "calls PyTorch's built-in l1_loss" in feedback["builtins"]
-    assert "cut off from autograd" in feedback["detached"]
-    assert re.search(r"Score:\s*</?\w*>?\s*21\.0 / 23\.0|21\.0 / 23\.0", feedback["ada"])
+    course, assignment, scores = graded
+    auto_total = sum(s[1] for s in autograded_tests(scores["ada"]).values())
+    total = sum(s[1] for s in scores["ada"].values())
+    for learner in learners(assignment):
+        page = (course / "feedback" / learner / assignment / f"{assignment}.html").read_text()
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))  # what the learner reads
+        earned = sum(s[0] or 0 for s in scores[learner].values())
+        assert f"{earned:.1f} / {total:.1f}" in text, f"{learner}'s feedback does not show the score"
+        if learner in FEEDBACK_MESSAGES[assignment]:
+            assert FEEDBACK_MESSAGES[assignment][learner] in text
+    assert auto_total < total, "the written answer's points are part of the total"
 
 
 def test_export_writes_every_learner_to_csv(graded):
-    course, scores = graded
-    rows = {row["student_id"]: row for row in csv.DictReader((course / "grades.csv").open())}
-    assert set(rows) == set(LEARNERS)
-    assert float(rows["ada"]["raw_score"]) == 21.0
+    course, assignment, scores = graded
+    rows = {row["student_id"]: row for row in csv.DictReader((course / "grades.csv").open())
+            if row["assignment"] == assignment}
+    assert set(learners(assignment)) <= set(rows)
+    for learner in learners(assignment):
+        assert float(rows[learner]["raw_score"]) == sum(s[0] or 0 for s in scores[learner].values())
     assert float(rows["untouched"]["raw_score"]) == 0.0
-    assert float(rows["ada"]["max_score"]) == 23.0
