@@ -5,10 +5,8 @@ import sys
 
 import pytest
 
+import fill_data  # tools/ is on sys.path through conftest.py
 from course_tools import ROOT
-
-sys.path.insert(0, str(ROOT / "tools"))
-import fill_data  # noqa: E402
 
 MIRROR = fill_data.mirror()
 needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason=f"no offline MNIST mirror at {MIRROR}")
