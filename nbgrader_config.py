@@ -1,13 +1,16 @@
 # nbgrader configuration for this course directory (the repository root).
 # Only what differs from nbgrader's defaults is set here.
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.course_id = "pytorch-loss-course"
 
 # Per-cell time limit while autograding (nbgrader's default is 30 s). The course's longest
-# graded cell is the MNIST module's end-to-end training test, planned at about a minute on
-# 2 CPU cores; 120 s leaves room for a slow machine and still stops a cell that never ends.
-# Module 1's cells each take under 2 s.
+# graded cell is mnist_classifier's end-to-end test, two epochs of the learner's own network on
+# MNIST: about 15 s with the reference network on 2 CPU cores. 120 s leaves room for a larger
+# network or a slower machine, and still stops a cell that never ends. Other cells take seconds.
 c.Execute.timeout = 120
 
 # `nbgrader zip_collect`: file names as an LMS (Canvas, for example) names the notebooks that
@@ -18,3 +21,24 @@ c.Execute.timeout = 120
 c.FileNameCollectorPlugin.named_regexp = (
     r".*/(?P<student_id>[^/_]+)_(?:late_)?\d+_\d+_(?P<file_id>[^/]+?)(?: \(\d+\))?\.ipynb$"
 )
+
+
+class HideHiddenTestCode(ClearHiddenTests):
+    """Feedback says which hidden checks failed, and their messages, but never shows their code.
+
+    nbgrader's feedback shows the autograded notebook, where the hidden tests were put back. This
+    cuts each hidden region out again, and cuts the traceback of an error in such a cell (which
+    quotes the code line by line) down to its last line, "AssertionError: <the message>".
+    """
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        before = cell.source
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        if cell.source != before:
+            for output in cell.get("outputs", []):
+                if output.output_type == "error":
+                    output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestCode, CSSHTMLHeaderPreprocessor]

@@ -3,10 +3,13 @@ import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 import fill_data  # tools/ is on sys.path through conftest.py
-from course_tools import ROOT
+from conftest import LESSONS, ROOT, SOURCE_NOTEBOOKS, rel
 
 MIRROR = fill_data.mirror()
 needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason=f"no offline MNIST mirror at {MIRROR}")
@@ -37,3 +40,33 @@ def test_a_damaged_mirror_is_named(tmp_path):
                           env={"COURSE_DATA_DIR": str(tmp_path / "data"), "COURSE_MNIST_MIRROR": str(mirror)})
     assert proc.returncode != 0
     assert "t10k-labels-idx1-ubyte.gz has MD5" in proc.stderr and "damaged" in proc.stderr
+
+
+MNIST_NOTEBOOKS = [path for path in LESSONS + SOURCE_NOTEBOOKS if "datasets.MNIST(" in path.read_text()]
+DEAD_PROXY = "http://127.0.0.1:9"  # nothing listens there: every download fails at once, as offline
+
+
+def test_some_notebooks_load_mnist():
+    assert {path.name for path in MNIST_NOTEBOOKS} >= {"03_mnist_classification.ipynb", "mnist_classifier.ipynb"}
+
+
+@pytest.mark.parametrize("path", MNIST_NOTEBOOKS, ids=rel)
+def test_missing_mnist_offline_is_one_clear_message(path, tmp_path, monkeypatch):
+    """With an empty data root and no network, the notebook stops at loading MNIST with one message
+    that says where to put the files, not a traceback."""
+    empty = tmp_path / "empty-data-root"
+    monkeypatch.setenv("COURSE_DATA_DIR", str(empty))
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(name, DEAD_PROXY)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    nb = nbformat.read(path, as_version=4)
+    with pytest.raises(CellExecutionError) as failure:
+        NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert failure.value.ename == "SystemExit", f"expected one SystemExit message, got {failure.value.ename}"
+    message = failure.value.evalue
+    assert f"MNIST is not in {empty / 'MNIST' / 'raw'}" in message
+    assert all(name in message for name in fill_data.MD5), "the message names the four files"
+    failed = [cell for cell in nb.cells if cell.cell_type == "code" and any(
+        output.output_type == "error" for output in cell.get("outputs", []))]
+    assert len(failed) == 1 and "datasets.MNIST(" in failed[0].source, "it stops in the cell that loads MNIST"

@@ -12,7 +12,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import ROOT
-from course_tools import filled_student_copy, grade_ids
+from course_tools import filled_student_copy, grade_ids, secret_lines
 
 
 def reference_solution(assignment, grade_id):
@@ -86,12 +86,42 @@ OPTIMIZERS = {
     }, {"test_my_sgd_basic", "test_my_sgd_hidden", "test_my_adam_basic", "test_my_adam_hidden",
         "test_my_optimizers_in_my_train"}),
 }
-MISTAKES = {"loss_functions": LOSS_FUNCTIONS, "optimizers": OPTIMIZERS}
-# What the feedback must show of the visible tests' messages, per assignment and learner.
+MNIST_NET = reference_solution("mnist_classifier", "mnist_net_solution")
+TRAIN_ONE_EPOCH = reference_solution("mnist_classifier", "train_one_epoch_solution")
+EVALUATE = reference_solution("mnist_classifier", "evaluate_solution")
+MNIST_CLASSIFIER = {
+    "ada": ({}, set()),
+    "batchmean": ({  # averages the batches' means: wrong when the last batch is smaller
+        "train_one_epoch_solution": mutate(mutate(TRAIN_ONE_EPOCH, "loss.item() * len(inputs)", "loss.item()"),
+                                           "samples += len(inputs)", "samples += 1"),
+        "evaluate_solution": mutate(mutate(EVALUATE, ".sum().item()", ".float().mean().item()"),
+                                    "correct / len(loader.dataset)", "correct / len(loader)"),
+    }, {"test_train_one_epoch_mean_over_samples", "test_evaluate_hidden"}),
+    "forgetful": ({  # no model.train() / model.eval(), no torch.no_grad(), batches left where they are
+        "train_one_epoch_solution": mutate(mutate(TRAIN_ONE_EPOCH, "    model.train()\n", ""),
+                                           "inputs, labels = inputs.to(device), labels.to(device)", "pass"),
+        "evaluate_solution": mutate(mutate(mutate(EVALUATE, "    model.eval()\n", ""), "with torch.no_grad():", "if True:"),
+                                    "inputs, labels = inputs.to(device), labels.to(device)", "pass"),
+    }, {"test_train_one_epoch_mode_and_device", "test_evaluate_mode_and_no_grad", "test_evaluate_hidden"}),
+    "nozerograd": ({
+        "train_one_epoch_solution": mutate(TRAIN_ONE_EPOCH, "        optimizer.zero_grad()\n", ""),
+    }, {"test_train_one_epoch_learns", "test_train_one_epoch_matches_reference", "test_mnist_accuracy"}),
+    "logsoftmax": ({  # log-probabilities out: trains as well (CrossEntropyLoss applies log-softmax again), but not logits
+        "mnist_net_solution": mutate(MNIST_NET, ".flatten(start_dim=1))", ".flatten(start_dim=1)).log_softmax(dim=1)"),
+    }, {"test_mnist_net_returns_logits"}),
+    "flatsize": ({  # in_features computed as if the convolutions were padded
+        "mnist_net_solution": mutate(MNIST_NET, "nn.Linear(32 * 4 * 4, 10)", "nn.Linear(32 * 7 * 7, 10)"),
+    }, {"test_mnist_net_output_shape", "test_mnist_net_returns_logits", "test_mnist_net_hidden", "test_mnist_accuracy"}),
+}
+MISTAKES = {"loss_functions": LOSS_FUNCTIONS, "optimizers": OPTIMIZERS, "mnist_classifier": MNIST_CLASSIFIER}
+# What the feedback must show of the tests' messages (visible tests, and hidden ones), per assignment and learner.
 FEEDBACK_MESSAGES = {
     "loss_functions": {"sumsquares": "Square each difference, then take the mean",
                        "builtins": "built-in l1_loss", "detached": "cut off from autograd"},
     "optimizers": {"lateloss": "record the loss before optimizer.step()", "generator": "MyAdam(): after step 1, parameter 0 of shape (3,) differs"},
+    "mnist_classifier": {"forgetful": "call model.train() first", "logsoftmax": "remove the log_softmax at the end",
+                         "flatsize": "check the in_features of your Linear layer",
+                         "batchmean": "weight each batch's loss by its number of samples"},  # a hidden test's message
 }
 
 
@@ -203,3 +233,17 @@ def test_export_writes_every_learner_to_csv(graded):
     for learner in learners(assignment):
         assert float(rows[learner]["raw_score"]) == sum(s[0] or 0 for s in scores[learner].values())
     assert float(rows["untouched"]["raw_score"]) == 0.0
+
+
+def test_feedback_shows_no_hidden_test_code(graded):
+    course, assignment, scores = graded
+    source = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    learners_code = [code for replacements, _ in MISTAKES[assignment].values() for code in replacements.values()]
+    secrets = secret_lines(source, learners_code)
+    assert secrets
+    for learner in learners(assignment):
+        page = (course / "feedback" / learner / assignment / f"{assignment}.html").read_text()
+        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        shown = [line for line in secrets if line in text]
+        assert not shown, f"{learner}'s feedback shows hidden test code: {shown[:3]}"
+        assert "HIDDEN TESTS" not in text

@@ -66,7 +66,7 @@ def test_nbgrader_metadata_is_valid_and_readable(path):
         assert cell.source.startswith("# Check that "), f"{grade_id}: first line should be '# Check that ...'"
         assert grade_id.startswith("test_"), f"{grade_id}: test cells are named test_..."
         if path in SOURCE_NOTEBOOKS:
-            assert re.search(r"\bassert\b|\b(check|compare)_\w+\(", cell.source), f"{grade_id} asserts nothing"
+            assert re.search(r"\bassert(_close)?\b|\b(check|compare)_\w+\(", cell.source), f"{grade_id} asserts nothing"
 
 
 @pytest.mark.parametrize("path", graded_notebooks(), ids=rel)

@@ -1,6 +1,7 @@
 """Plain helpers shared by the tests and the benchmarks: a scratch copy of the course,
 nbgrader commands run in it, and student notebooks filled with chosen solutions."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,3 +57,16 @@ def filled_student_copy(assignment, notebook, release_root, replacements=None):
     for grade_id, cell in grade_ids(student, solution=True).items():
         cell.source = replacements[grade_id] if grade_id in replacements else reference[grade_id].source
     return student
+
+
+HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+def secret_lines(nb, public_texts=()):
+    """The lines of `nb`'s hidden tests that show up nowhere a learner may see: not outside the
+    hidden regions, and not in `public_texts` (such as the learners' own code)."""
+    sources = [cell.source for cell in nb.cells]
+    public = "\n".join([HIDDEN_REGION.sub("", source) for source in sources] + list(public_texts))
+    hidden = (line.strip() for source in sources for region in HIDDEN_REGION.findall(source)
+              for line in region.splitlines())
+    return {line for line in hidden if len(line) >= 12 and line not in public}
