@@ -169,6 +169,12 @@ def graded(request, course):
     return course, assignment, scores
 
 
+def feedback_text(course, learner, assignment):
+    """What the learner reads in their feedback page: its text, without the HTML."""
+    page = (course / "feedback" / learner / assignment / f"{assignment}.html").read_text()
+    return html.unescape(re.sub(r"<[^>]+>", "", page))
+
+
 def autograded_tests(scores):
     return {name: s for name, s in scores.items() if name.startswith("test_")}
 
@@ -216,8 +222,7 @@ def test_feedback_shows_scores_and_the_learners_messages(graded):
     auto_total = sum(s[1] for s in autograded_tests(scores["ada"]).values())
     total = sum(s[1] for s in scores["ada"].values())
     for learner in learners(assignment):
-        page = (course / "feedback" / learner / assignment / f"{assignment}.html").read_text()
-        text = html.unescape(re.sub(r"<[^>]+>", "", page))  # what the learner reads
+        text = feedback_text(course, learner, assignment)
         earned = sum(s[0] or 0 for s in scores[learner].values())
         assert f"{earned:.1f} / {total:.1f}" in text, f"{learner}'s feedback does not show the score"
         if learner in FEEDBACK_MESSAGES[assignment]:
@@ -242,8 +247,7 @@ def test_feedback_shows_no_hidden_test_code(graded):
     secrets = secret_lines(source, learners_code)
     assert secrets
     for learner in learners(assignment):
-        page = (course / "feedback" / learner / assignment / f"{assignment}.html").read_text()
-        text = html.unescape(re.sub(r"<[^>]+>", "", page))
+        text = feedback_text(course, learner, assignment)
         shown = [line for line in secrets if line in text]
         assert not shown, f"{learner}'s feedback shows hidden test code: {shown[:3]}"
         assert "HIDDEN TESTS" not in text
