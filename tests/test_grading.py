@@ -2,17 +2,15 @@
 course: full marks for the reference solution, zero for the untouched student copy, and
 common mistakes losing exactly the points of the cells that test them."""
 import csv
-import html
 import re
 import subprocess
 import zipfile
 
 import nbformat
 import pytest
-from nbgrader.api import Gradebook
 
 from conftest import ROOT
-from course_tools import filled_student_copy, grade_ids, secret_lines
+from course_tools import cell_scores, feedback_text, filled_student_copy, grade_ids, secret_lines
 
 
 def reference_solution(assignment, grade_id):
@@ -161,18 +159,7 @@ def graded(request, course):
     for command in readme_instructor_commands(assignment):
         proc = subprocess.run(command, shell=True, cwd=course, capture_output=True, text=True, timeout=1800)
         assert proc.returncode == 0, f"README command failed: {command}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        scores = {}
-        for learner in learners(assignment):
-            nb = gb.find_submission_notebook(assignment, assignment, learner)
-            scores[learner] = {g.name: (g.score, g.max_score, g.needs_manual_grade) for g in nb.grades}
-    return course, assignment, scores
-
-
-def feedback_text(course, learner, assignment):
-    """What the learner reads in their feedback page: its text, without the HTML."""
-    page = (course / "feedback" / learner / assignment / f"{assignment}.html").read_text()
-    return html.unescape(re.sub(r"<[^>]+>", "", page))
+    return course, assignment, cell_scores(f"sqlite:///{course / 'gradebook.db'}", assignment, learners(assignment))
 
 
 def autograded_tests(scores):

@@ -1,5 +1,6 @@
 """Plain helpers shared by the tests and the benchmarks: a scratch copy of the course,
 nbgrader commands run in it, and student notebooks filled with chosen solutions."""
+import html
 import os
 import re
 import shutil
@@ -70,3 +71,18 @@ def secret_lines(nb, public_texts=()):
     hidden = (line.strip() for source in sources for region in HIDDEN_REGION.findall(source)
               for line in region.splitlines())
     return {line for line in hidden if len(line) >= 12 and line not in public}
+
+
+def cell_scores(db_url, assignment, students, notebook=None):
+    """{student: {grade_id: (score, max_score, needs_manual_grade)}} from the gradebook at `db_url`."""
+    from nbgrader.api import Gradebook
+    with Gradebook(db_url) as gb:
+        return {s: {g.name: (g.score, g.max_score, g.needs_manual_grade)
+                    for g in gb.find_submission_notebook(notebook or assignment, assignment, s).grades}
+                for s in students}
+
+
+def feedback_text(course, learner, assignment, notebook=None):
+    """What the learner reads in their feedback page: its text, without the HTML."""
+    page = (Path(course) / "feedback" / learner / assignment / f"{notebook or assignment}.html").read_text()
+    return html.unescape(re.sub(r"<[^>]+>", "", page))

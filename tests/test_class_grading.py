@@ -1,0 +1,253 @@
+"""Grading a whole class with `./course grade` (tools/grade.py): every hostile and broken
+submission of tools/fixtures.py graded in one run with honest learners, in parallel. The run
+completes, the honest scores are those of serial `nbgrader autograde`, the gradebook stays
+consistent, no submitted file changes, and each problem is named to the instructor and the
+learner. Then the same on a PostgreSQL gradebook, and a re-grade that changes nothing."""
+import hashlib
+import html
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_tools import cell_scores, feedback_text, nbgrader, scratch_course
+from fixtures import ASSIGNMENT, HONEST, HOSTILE, NOTEBOOK, hand_in
+import grading
+
+pytestmark = pytest.mark.skipif(grading.sandbox_problem() is not None, reason=str(grading.sandbox_problem()))
+
+CELL_TIMEOUT = 10  # seconds: short, so that the cells that never end cost little
+MEMORY = 3_000_000_000  # bytes per kernel: the memory hog meets it soon
+CHEATS = [name for name in HOSTILE if name.startswith(("patches-", "equals-"))] + ["edited-tests"]
+
+
+def grade(course, *args):
+    """`./course grade` as tools/grade.py (the environment is this one); returns its output."""
+    cmd = [sys.executable, "tools/grade.py", ASSIGNMENT, "--timeout", str(CELL_TIMEOUT), "--memory", str(MEMORY), *args]
+    proc = subprocess.run(cmd, cwd=course, capture_output=True, text=True, timeout=3600)
+    assert proc.returncode == 0, f"grade failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-5000:]}"
+    return proc.stdout
+
+
+def fingerprint(folder):
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}
+
+
+def problem_lines(output):
+    return {m.group(1): m.group(2) for m in re.finditer(r"^PROBLEM ([^/\n]+)/[^:\n]+: (.*)$", output, re.M)}
+
+
+@pytest.fixture(scope="module")
+def hostile_class(tmp_path_factory):
+    """A course with every honest and hostile learner handed in, graded by 2 workers, with feedback."""
+    course = scratch_course(tmp_path_factory.mktemp("class"), [ASSIGNMENT])
+    for name, build in HONEST.items():
+        hand_in(course, name, build(course))
+    for name, (build, _) in HOSTILE.items():
+        hand_in(course, name, build(course))
+    submitted = fingerprint(course / "submitted")
+    started = time.monotonic()
+    output = grade(course, "--workers", "2")
+    seconds = time.monotonic() - started
+    nbgrader("generate_feedback", ASSIGNMENT, cwd=course)
+    students = [*HONEST, *HOSTILE]
+    scores = cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, students)
+    return dict(course=course, output=output, scores=scores, submitted=submitted, seconds=seconds)
+
+
+@pytest.fixture(scope="module")
+def honest_alone(tmp_path_factory):
+    """The honest learners alone, graded by plain serial `nbgrader autograde`."""
+    course = scratch_course(tmp_path_factory.mktemp("alone"), [ASSIGNMENT])
+    for name, build in HONEST.items():
+        hand_in(course, name, build(course))
+    nbgrader("autograde", ASSIGNMENT, cwd=course)
+    return cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, list(HONEST))
+
+
+def test_every_learner_graded(hostile_class):
+    for student in [*HONEST, *HOSTILE]:
+        assert re.search(rf"^{re.escape(student)}\s+\d", hostile_class["output"], re.M), f"no score for {student}"
+
+
+def test_honest_scores_as_serial_nbgrader_alone(hostile_class, honest_alone):
+    assert honest_alone["honest-full"]["test_mse_loss_basic"][0] == 1  # the comparison means something
+    for student in HONEST:
+        assert hostile_class["scores"][student] == honest_alone[student], student
+
+
+def test_submitted_files_unchanged(hostile_class):
+    assert fingerprint(hostile_class["course"] / "submitted") == hostile_class["submitted"]
+
+
+def test_gradebook_consistent(hostile_class):
+    course = hostile_class["course"]
+    with sqlite3.connect(course / "gradebook.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    release_cells = cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, ["honest-full"])["honest-full"]
+    for student, cells in hostile_class["scores"].items():
+        assert cells.keys() == release_cells.keys(), f"{student}: grades missing or extra"
+        for grade_id, (score, max_score, needs_manual) in cells.items():
+            assert 0 <= score <= max_score, (student, grade_id)
+            if grade_id.startswith("test_"):
+                assert not needs_manual, (student, grade_id)
+
+
+@pytest.mark.parametrize("student", sorted(HOSTILE))
+def test_instructor_line(hostile_class, student):
+    lines = problem_lines(hostile_class["output"])
+    phrase = HOSTILE[student][1]
+    assert student in lines, f"no PROBLEM line for {student}"
+    assert phrase in lines[student], f"{student}: {lines[student]!r} does not say {phrase!r}"
+    assert len(re.findall(rf"^PROBLEM {re.escape(student)}/{NOTEBOOK}:", hostile_class["output"], re.M)) == 1
+
+
+def test_no_problem_for_honest_learners(hostile_class):
+    assert not set(HONEST) & set(problem_lines(hostile_class["output"]))
+
+
+@pytest.mark.parametrize("student", sorted(HOSTILE))
+def test_learner_feedback_says_what_happened(hostile_class, student):
+    text = feedback_text(hostile_class["course"], student, ASSIGNMENT)
+    assert "Grader's note" in text and HOSTILE[student][1] in text
+
+
+@pytest.mark.parametrize("student", CHEATS)
+def test_cheats_earn_nothing(hostile_class, student):
+    tests = {g: s for g, s in hostile_class["scores"][student].items() if g.startswith("test_")}
+    assert sum(score for score, _, _ in tests.values()) == 0, tests
+
+
+def test_code_cannot_reach_the_course(hostile_class):
+    course = hostile_class["course"]
+    with sqlite3.connect(course / "gradebook.db") as db:  # the gradebook the learner tried to overwrite
+        assert db.execute("SELECT COUNT(*) FROM student").fetchone()[0] == len(HONEST) + len(HOSTILE)
+    lines = problem_lines(hostile_class["output"])
+    assert "No such file or directory" in lines["reads-course"]  # the course folder is not there at all
+    assert "No such file or directory" in lines["writes-course"]
+    assert hostile_class["scores"]["honest-full"]["test_l1_loss_basic"][0] == 1
+
+
+def test_regrade_gives_the_same_scores(hostile_class):
+    """Grading again, one worker this time, changes no score."""
+    course = hostile_class["course"]
+    again = ["honest-full", "honest-partial", "os-exit", "patches-quietly", "not-json", "deleted-tests"]
+    grade(course, "--workers", "1", *[a for s in again for a in ("--student", s)])
+    assert cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, again) == \
+        {s: hostile_class["scores"][s] for s in again}
+
+
+# ----------------------------------------------------------------------------- PostgreSQL
+
+def _postgres_bin(name):
+    found = shutil.which(name) or next(iter(sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))), None)
+    return str(found) if found else None
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory):
+    """A PostgreSQL server of its own on 127.0.0.1, with a password; yields a db_url for a new database."""
+    initdb, pg_ctl = _postgres_bin("initdb"), _postgres_bin("pg_ctl")
+    if not (initdb and pg_ctl):
+        pytest.skip("PostgreSQL is not installed (./course installs it with apt-get where it can: package postgresql)")
+    psycopg2 = pytest.importorskip("psycopg2", reason="psycopg2 is missing from the environment")
+    # (not under pytest's own temporary folder, which only root may enter)
+    data = Path(tempfile.mkdtemp(prefix="course-pg-")) / "data"
+    (data.parent / "pw").write_text("grader-secret\n")
+    as_user = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        as_user = ["runuser", "-u", "postgres", "--"]
+        for path in (data.parent, data.parent / "pw"):
+            shutil.chown(path, "postgres")
+    run = subprocess.run([*as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=scram-sha-256",
+                          f"--pwfile={data.parent / 'pw'}"], capture_output=True, text=True)
+    assert run.returncode == 0, f"initdb failed:\n{run.stdout}\n{run.stderr}"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-w", "-l", str(data.parent / "log"), "-o",
+                    f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={data.parent}", "start"],
+                   check=True, capture_output=True)
+    try:
+        conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", password="grader-secret", dbname="postgres")
+        conn.autocommit = True
+        conn.cursor().execute("CREATE DATABASE gradebook")
+        conn.close()
+        yield f"postgresql+psycopg2://postgres:grader-secret@127.0.0.1:{port}/gradebook"
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(data.parent, ignore_errors=True)
+
+
+POSTGRES_CLASS = ["honest-full", "honest-partial", "honest-blank", "os-exit", "patches-quietly", "not-json",
+                  "writes-course", "deleted-tests"]
+
+
+def test_postgres_gradebook_same_scores(tmp_path, postgres, hostile_class):
+    """Every command of the README on a PostgreSQL gradebook, grading in parallel: the same scores."""
+    course = scratch_course(tmp_path / "pg", [])
+    config = course / "nbgrader_config.py"
+    config.write_text(config.read_text() + f"\nc.CourseDirectory.db_url = {postgres!r}\n")
+    shutil.copytree(hostile_class["course"] / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)
+    for name in POSTGRES_CLASS:
+        build = HONEST[name] if name in HONEST else HOSTILE[name][0]
+        hand_in(course, name, build(course))
+    output = grade(course, "--workers", "2")
+    assert not (course / "gradebook.db").exists()
+    assert cell_scores(postgres, ASSIGNMENT, POSTGRES_CLASS) == {s: hostile_class["scores"][s] for s in POSTGRES_CLASS}
+    assert problem_lines(output).keys() == set(POSTGRES_CLASS) - set(HONEST)
+    nbgrader("generate_feedback", ASSIGNMENT, cwd=course)
+    assert HOSTILE["os-exit"][1] in feedback_text(course, "os-exit", ASSIGNMENT)
+    export = nbgrader("export", cwd=course)
+    assert export.returncode == 0 and "honest-full" in (course / "grades.csv").read_text()
+
+
+# ----------------------------------------------------------------------------- feedback in a browser
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+
+
+def chromium(page, *args, profile):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if not browser:
+        pytest.skip("no Chromium (./course installs it with apt-get where it can: package chromium)")
+    proc = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def test_feedback_page_in_a_browser(hostile_class, tmp_path):
+    """The learner's feedback page, rendered by headless Chromium: the screenshot shows the total
+    score and each test's score (read back with OCR), and the page has the visible tests' messages."""
+    if not shutil.which("tesseract"):
+        pytest.skip("no Tesseract OCR (./course installs it with apt-get where it can: package tesseract-ocr)")
+    learner = "honest-partial"
+    page = hostile_class["course"] / "feedback" / learner / ASSIGNMENT / f"{ASSIGNMENT}.html"
+    shot = tmp_path / "feedback.png"
+    chromium(page, "--force-device-scale-factor=2", "--window-size=1000,1100", f"--screenshot={shot}",
+             profile=tmp_path / "profile")
+    assert shot.stat().st_size > 50_000, "the screenshot is (nearly) blank"
+    text = subprocess.run(["tesseract", str(shot), "-"], capture_output=True, text=True, check=True).stdout
+    scores = hostile_class["scores"][learner]
+    total = sum(s for s, _, _ in scores.values())
+    assert re.search(rf"{ASSIGNMENT} \(Score: {total:.1f} / 23\.0\)", text), text
+    shown = [(float(a), float(b)) for a, b in re.findall(r"\(Score: (\d+\.\d) / (\d+\.\d)\)", text)][1:]
+    order = [c.metadata.nbgrader.grade_id for c in nbformat.read(page.parents[3] / "release" / ASSIGNMENT / NOTEBOOK, 4).cells
+             if c.metadata.get("nbgrader", {}).get("points")]
+    assert shown == [scores[g][:2] for g in order], f"the screenshot shows {shown}"
+    assert any(s < m for s, m in shown) and any(s == m for s, m in shown)  # failed and passed tests alike
+    dom = html.unescape(re.sub(r"<[^>]+>", "", chromium(page, "--dump-dom", profile=tmp_path / "profile")))
+    assert "Square each difference, then take the mean" in dom  # a visible test's message to the learner

@@ -1,0 +1,327 @@
+"""Autograde every collected submission of an assignment, in parallel, whatever the learners handed in.
+
+    ./course grade ASSIGNMENT [--workers N] [--student ID ...] [--timeout S] [--memory BYTES]
+
+Run it in the course root (where nbgrader_config.py is), after `nbgrader generate_assignment` and
+`nbgrader collect`/`zip_collect`. Each learner is graded by `nbgrader autograde ASSIGNMENT
+--student ID` in a process of its own, N at a time (default: one per core), each with its share
+of the cores as its thread count. The scores are nbgrader's own, the same as serial grading, and
+land in the gradebook that nbgrader_config.py names (SQLite by default, or `db_url`).
+
+Before nbgrader sees a submission, a copy of it is checked and mended in a private staging
+folder (the learner's file in submitted/ is never changed):
+- a notebook that is empty, not JSON, or not a notebook, or that is missing or misnamed, is
+  graded as the blank student copy (0 points), with a note that says why;
+- a test or solution cell that the learner deleted is put back from the student copy (a test
+  cell the learner edited is restored by nbgrader itself); the note says which.
+The kernel runs in tools/grading.py's sandbox with its guards. What went wrong is written on top of
+the graded notebook, so the learner's feedback (`nbgrader generate_feedback`) says it, and here
+as one line per learner and notebook. A learner whose grading fails or hangs as a whole is graded
+as the blank copy, with the reason.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config.loader import PyFileConfigLoader
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import grading  # noqa: E402
+
+GRACE = 120  # seconds a learner's grading may take beyond its cells' time limits (kernel starts, writing)
+
+
+def load_course(root):
+    """nbgrader's CourseDirectory and the Execute time limit, as nbgrader_config.py sets them."""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    coursedir = CourseDirectory(config=config)
+    coursedir.root = str(root)
+    timeout = config.get("Execute", {}).get("timeout", 30)
+    return coursedir, timeout
+
+
+def with_busy_timeout(db_url):
+    """SQLite answers 'database is locked' after 5 s of another writer; workers wait longer."""
+    if db_url.startswith("sqlite:///") and "?" not in db_url:
+        return db_url + "?timeout=120"
+    return db_url
+
+
+# ----------------------------------------------------------------------------- staging
+
+def read_notebook(path):
+    """(notebook, None) or (None, what is wrong with the file)."""
+    data = path.read_bytes()
+    if not data.strip():
+        return None, f"{path.name} is an empty file ({len(data)} bytes)"
+    try:
+        json.loads(data)
+    except UnicodeDecodeError:
+        return None, f"{path.name} is not a text file"
+    except ValueError as e:
+        return None, f"{path.name} is not a valid notebook (not JSON: {e})"
+    try:
+        nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+    except Exception as e:  # nbformat's own errors
+        return None, f"{path.name} is not a valid notebook ({str(e).splitlines()[0][:120]})"
+    try:
+        nbformat.validate(nb)
+    except Exception as e:
+        return None, f"{path.name} is not a valid notebook ({str(e).splitlines()[0][:120]})"
+    return nb, None
+
+
+def mend(nb, release):
+    """Put back, from the student copy `release`, every nbgrader cell the learner deleted.
+    Returns the problems, as sentences for the learner and the instructor."""
+    edited, deleted = [], {}
+    present = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    insert_at = 0
+    for cell in release.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id is None:
+            continue
+        if grade_id in present:
+            insert_at = nb.cells.index(present[grade_id]) + 1
+            original = cell.source
+            if grading._test_cell(cell) and present[grade_id].source.strip() != original.strip():
+                edited.append(grade_id)
+            continue
+        kind = "test" if grading._test_cell(cell) else "solution" if cell.metadata.nbgrader.get("solution") else "locked"
+        nb.cells.insert(insert_at, nbformat.from_dict(cell))
+        insert_at += 1
+        deleted.setdefault(kind, []).append(grade_id)
+    problems = [f"{_cells('test', edited)} edited; the original test ran instead"] if edited else []
+    for kind, ids in deleted.items():
+        problems.append(f"{_cells(kind, ids)} deleted; the original was put back"
+                        + (" (blank, so it scores 0)" if kind == "solution" else ""))
+    return problems
+
+
+def _cells(kind, ids):
+    """"test cell 'a' was", "test cells 'a', 'b' and 'c' were", "test cells 'a', 'b', 'c' and 13 more were"."""
+    quoted = [f"'{i}'" for i in ids]
+    if len(quoted) == 1:
+        return f"{kind} cell {quoted[0]} was"
+    shown = ", ".join(quoted[:3]) + (f" and {len(quoted) - 3} more" if len(quoted) > 3 else "")
+    if len(quoted) <= 3:
+        shown = ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
+    return f"{kind} cells {shown} were"
+
+
+def stage_learner(coursedir, assignment, student, notebooks, stage):
+    """A course root in `stage` holding only this learner's mended submission.
+    Returns {notebook: [problems]}."""
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+    release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+    source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+    dest = stage / "submitted" / student / assignment
+    dest.mkdir(parents=True)
+    for f in source.rglob("*") if source.is_dir() else []:
+        if f.is_file() and f.suffix != ".ipynb":  # the assignment's own files; nbgrader copies them in
+            target = stage / "source" / assignment / f.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(f, target)
+    handed_in = sorted(p for p in submitted.iterdir() if p.is_file() and not p.is_symlink())
+    for f in handed_in:
+        if f.suffix != ".ipynb":
+            shutil.copy(f, dest / f.name)  # timestamp.txt and the learner's own files
+    extra = [f.name for f in handed_in if f.suffix == ".ipynb" and f.stem not in notebooks]
+    problems = {}
+    for name in notebooks:
+        path = submitted / f"{name}.ipynb"
+        blank = nbformat.read(release / f"{name}.ipynb", as_version=4)
+        if path.is_symlink() or not path.exists():
+            why = f"no {name}.ipynb was handed in" + (
+                f" (found {', '.join(extra)}: a wrong name? rename it to {name}.ipynb and grade again)" if extra else "")
+            nb, found = None, [why]
+        else:
+            nb, why = read_notebook(path)
+            found = [why] if why else mend(nb, blank)
+        if nb is None:
+            nb = blank
+            found[0] += "; the blank student copy was graded in its place, so every test scores 0"
+        if found:
+            grading.add_note(nb, found)
+        nbformat.write(nb, dest / f"{name}.ipynb")
+        problems[name] = found
+    return problems
+
+
+# ----------------------------------------------------------------------------- one learner
+
+def autograde_command(coursedir, assignment, student, stage, db_url, timeout):
+    return [sys.executable, "-m", "nbgrader", "autograde", assignment, "--student", student, "--force",
+            f"--CourseDirectory.root={stage}", f"--CourseDirectory.db_url={db_url}",
+            f"--CourseDirectory.course_id={coursedir.course_id}", f"--Execute.timeout={timeout}"]
+
+
+def run_worker(cmd, cwd, env, deadline):
+    """Run `cmd` in a process group of its own; kill the group past `deadline` seconds.
+    Returns (returncode or None when killed, log text)."""
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            rc = proc.wait(timeout=deadline)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            rc = None
+        log.seek(0)
+        return rc, log.read()
+
+
+def failure_reason(rc, log, deadline):
+    if rc is None:
+        return f"grading took longer than {deadline:.0f} s as a whole and was stopped"
+    errors = [line.strip() for line in log.splitlines() if re.match(r"\s*[\w.]*(Error|Exception)\w*: ", line)]
+    return "grading failed" + (f": {errors[-1][:200]}" if errors else f" (exit code {rc})")
+
+
+def grade_learner(coursedir, assignment, student, notebooks, options, base):
+    """Stage, autograde and file one learner. Returns (student, {notebook: [problems]}, seconds, cell seconds)."""
+    start = time.monotonic()
+    stage = base / student
+    problems = stage_learner(coursedir, assignment, student, notebooks, stage)
+    report = stage / "report.jsonl"
+    env = dict(os.environ, PYTHONHASHSEED="0", OMP_NUM_THREADS=str(options.threads),
+               MKL_NUM_THREADS=str(options.threads), OPENBLAS_NUM_THREADS=str(options.threads),
+               **{grading.REPORT_ENV: str(report), grading.HIDE_ENV: str(base),
+                  grading.MEMORY_ENV: str(options.memory)})
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")  # nbgrader runs alembic
+    code_cells = sum(1 for name in notebooks for c in
+                     nbformat.read(stage / "submitted" / student / assignment / f"{name}.ipynb", 4).cells
+                     if c.cell_type == "code")
+    deadline = code_cells * (options.timeout + 15) + GRACE
+    cmd = autograde_command(coursedir, assignment, student, stage, options.db_url, options.timeout)
+    rc, log = run_worker(cmd, coursedir.root, env, deadline)
+    graded = stage / "autograded" / student / assignment
+    if rc != 0 or not all((graded / f"{n}.ipynb").exists() for n in notebooks):
+        # Graded as the blank copy instead, so the gradebook and the feedback say what happened.
+        reason = failure_reason(rc, log, deadline)
+        shutil.rmtree(stage)
+        stage_learner(coursedir, assignment, student, notebooks, stage)
+        for name in notebooks:
+            path = stage / "submitted" / student / assignment / f"{name}.ipynb"
+            blank = nbformat.read(Path(coursedir.format_path(coursedir.release_directory, ".", assignment)) / f"{name}.ipynb", 4)
+            nbformat.write(grading.add_note(blank, [reason + "; the blank student copy was graded in its place, "
+                                                    "so every test scores 0"]), path)
+            problems[name] = [reason]
+        if os.environ.get("COURSE_GRADING_DEBUG"):
+            sys.stderr.write(log)
+        rc, log = run_worker(cmd, coursedir.root, env, deadline)
+        if rc != 0:
+            problems = {n: [reason, "grading the blank copy failed too: see the log"] for n in notebooks}
+            sys.stderr.write(log)
+    if report.exists():
+        for line in report.read_text().splitlines():
+            entry = json.loads(line)
+            found = problems.setdefault(entry["notebook"], [])
+            found += [p for p in entry["problems"] if p not in found]
+    install(graded, Path(coursedir.format_path(coursedir.autograded_directory, student, assignment)))
+    cell_seconds = _cell_seconds(log)
+    return student, problems, time.monotonic() - start, cell_seconds
+
+
+def _cell_seconds(log):
+    return sum(float(x) for x in (line.rsplit(" ", 2)[-2] for line in log.splitlines() if "cell-seconds" in line))
+
+
+def install(graded, dest):
+    """Replace `dest` with the graded folder: its plain files only (a link the learner's code
+    made is not followed)."""
+    if not graded.is_dir():
+        return
+    tmp = dest.parent / f".{dest.name}.new"
+    shutil.rmtree(tmp, ignore_errors=True)
+    for f in graded.rglob("*"):
+        if f.is_file() and not f.is_symlink():
+            target = tmp / f.relative_to(graded)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, target)
+    tmp.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
+
+
+# ----------------------------------------------------------------------------- the class
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("assignment")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="learners graded at once (default: the number of cores, %(default)s here)")
+    parser.add_argument("--student", action="append", help="grade only this learner (repeatable)")
+    parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: Execute.timeout)")
+    parser.add_argument("--memory", type=int, help="bytes a learner's kernel may allocate "
+                        "(default: 3/4 of the memory, shared by the workers)")
+    parser.add_argument("--root", default=".", help="the course root (default: here)")
+    options = parser.parse_args(argv)
+    root = Path(options.root).resolve()
+    if not (root / "nbgrader_config.py").exists():
+        parser.error(f"{root} has no nbgrader_config.py: run this in the course root")
+    if grading.sandbox_wanted() and grading.sandbox_problem():
+        parser.error(grading.sandbox_problem())
+    coursedir, timeout = load_course(root)
+    options.timeout = options.timeout or timeout
+    options.workers = max(1, options.workers)
+    options.threads = max(1, (os.cpu_count() or 1) // options.workers)
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    options.memory = options.memory or total * 3 // 4 // options.workers
+    options.db_url = with_busy_timeout(coursedir.db_url)
+    assignment = options.assignment
+    try:
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            notebooks = sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+    except MissingEntry:
+        parser.error(f"the gradebook has no assignment {assignment!r}: run `nbgrader generate_assignment {assignment}` first")
+    submitted = root / coursedir.submitted_directory
+    students = options.student or sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
+    missing = [s for s in students if not (submitted / s / assignment).is_dir()]
+    if missing:
+        parser.error(f"no submission of {assignment} for {', '.join(missing)} in {submitted}")
+    if not students:
+        print(f"grade: nothing to grade: no folder {submitted}/<student>/{assignment}/")
+        return 0
+    print(f"grade: {assignment}: {len(students)} learners, {options.workers} workers x {options.threads} threads, "
+          f"cells stop after {options.timeout} s", flush=True)
+    start = time.monotonic()
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
+            ThreadPoolExecutor(options.workers) as pool:
+        base = Path(tmp)
+        futures = [pool.submit(grade_learner, coursedir, assignment, s, notebooks, options, base) for s in students]
+        for done, future in enumerate(as_completed(futures), 1):
+            student, problems, seconds, cell_seconds = future.result()
+            results[student] = problems
+            flag = "; problems: see below" if any(problems.values()) else ""
+            print(f"[{done}/{len(students)}] {student}: {seconds:.1f} s ({cell_seconds:.1f} s in cells{flag})", flush=True)
+    elapsed = time.monotonic() - start
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        print(f"\n{'learner':<24}{'score':>8}{'max':>6}")
+        for student in students:
+            submission = gb.find_submission(assignment, student)
+            print(f"{student:<24}{submission.score:>8g}{submission.max_score:>6g}")
+    lines = [f"PROBLEM {student}/{name}.ipynb: " + "; ".join(found)
+             for student in students for name, found in sorted(results[student].items()) if found]
+    print("\n" + "\n".join(lines) if lines else "\nno problems found")
+    print(f"\ngrade: {len(students)} learners in {elapsed:.1f} s ({elapsed / len(students):.1f} s each, "
+          f"{options.workers} workers); {len(lines)} notebooks with problems")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
