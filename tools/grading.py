@@ -301,17 +301,19 @@ def locked_callables(sources):
 # Run in the kernel (as a user expression: nothing is left in the learner's namespace): the
 # identity of everything in the protected modules and classes, of the watched names, and
 # which builtins the learner's namespace shadows with a function.
-_FINGERPRINT = """(lambda sys, watched, full: (lambda json, builtins, ns: (lambda big: json.dumps(dict(
+_FINGERPRINT = """(lambda sys, watched, full, U: (lambda json, builtins, ns: (lambda big: json.dumps(dict(
     digest=sys.modules['hashlib'].md5(json.dumps(big, sort_keys=True).encode()).hexdigest(),
     names={k: id(v) for k, v in ns.items() if k in watched},
     shadowed=sorted(k for k, v in ns.items() if k in vars(builtins) and callable(v) and not k.startswith('_')
                     and v is not vars(builtins)[k]),
     **(big if full else {}))))(dict(
-    modules={m: ({k: id(v) for k, v in vars(sys.modules[m]).items() if m == 'builtins' or not k.startswith('_')},
+    modules={m: ({k: U(v) for k, v in vars(sys.modules[m]).items() if m == 'builtins' or not k.startswith('_')},
                  id(sys.modules[m])) for m in %(modules)r if m in sys.modules},
-    classes={c: {k: id(v) for k, v in vars(eval(c, {'torch': sys.modules['torch']})).items()}
+    classes={c: {k: U(v) for k, v in vars(eval(c, {'torch': sys.modules['torch']})).items()}
              for c in %(classes)r if 'torch' in sys.modules})))(
-    sys.modules['json'], sys.modules['builtins'], get_ipython().user_ns))(__import__('sys'), %(watched)r, %(full)r)"""
+    sys.modules['json'], sys.modules['builtins'], get_ipython().user_ns))(__import__('sys'), %(watched)r, %(full)r,
+    # torch wraps some of its own functions on first use (functools.wraps): the wrapped one counts
+    lambda v: id(__import__('inspect').unwrap(v) if type(v).__name__ == 'function' else v))"""
 
 
 def _diff(before, now):
@@ -392,7 +394,7 @@ class GuardedExecute(Execute):
     async def async_start_new_kernel_client(self):
         kc = await super().async_start_new_kernel_client()
         # the modules the tests use, imported before any learner code, then their fingerprint
-        await self._silent("import hashlib, json, math, torch, torch.testing, torch.nn, torch.nn.functional, torch.optim")
+        await self._silent("import hashlib, inspect, json, math, torch, torch.testing, torch.nn, torch.nn.functional, torch.optim")
         self._fingerprint = await self._take_fingerprint(full=True)
         return kc
 
