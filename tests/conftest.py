@@ -10,6 +10,7 @@ LESSONS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 SOURCE_NOTEBOOKS = sorted((ROOT / "source").glob("*/*.ipynb"))
 RELEASE_NOTEBOOKS = sorted((ROOT / "release").glob("*/*.ipynb"))
 ALL_NOTEBOOKS = LESSONS + SOURCE_NOTEBOOKS + RELEASE_NOTEBOOKS
+DEMO_NOTEBOOKS = sorted(ROOT.glob("submitted/demo-*/*/*.ipynb")) + sorted(ROOT.glob("autograded/demo-*/*/*.ipynb"))
 
 
 def rel(path):

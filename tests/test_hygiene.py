@@ -7,7 +7,7 @@ import nbformat
 import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 
-from conftest import ALL_NOTEBOOKS, LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
+from conftest import ALL_NOTEBOOKS, DEMO_NOTEBOOKS, LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
 from course_tools import COLAB_URL, grade_ids
 
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
@@ -50,6 +50,13 @@ def test_no_outputs_and_lean_metadata(path):
             assert cell.execution_count is None, f"{where} has an execution count"
         if path in LESSONS:
             assert "nbgrader" not in cell.metadata, f"{where}: lessons are not graded"
+
+
+@pytest.mark.parametrize("path", DEMO_NOTEBOOKS, ids=rel)
+def test_demo_class_notebooks_have_no_outputs(path):
+    for i, cell in enumerate(read(path).cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{rel(path)} cell {i} has outputs"
 
 
 @pytest.mark.parametrize("path", graded_notebooks(), ids=rel)

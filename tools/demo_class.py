@@ -4,7 +4,9 @@ of them in autograded/, so an instructor sees the pipeline's output before gradi
     ./course run python tools/demo_class.py [DEST]
 
 regenerates submitted/demo-*/ and autograded/demo-*/ in DEST (default: the course root), and
-autograded/demo_scores.csv, the score of every graded cell. The learners are graded with
+autograded/demo_scores.csv, the score of every graded cell. The graded notebooks are kept as
+inputs only, like every notebook in the repository: the restored tests and the grader's note,
+without the outputs of the run (`nbgrader generate_feedback` shows those). The learners are graded with
 `./course grade` in a scratch copy of the course, so the course's own gradebook is not touched.
 Delete submitted/demo-*/ before you collect your own class.
 """
@@ -14,6 +16,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from course_tools import ROOT, cell_scores, scratch_course  # noqa: E402
@@ -39,6 +43,13 @@ def regenerate(dest=ROOT):
             for name in DEMO:
                 shutil.rmtree(dest / step / name, ignore_errors=True)
                 shutil.copytree(course / step / name, dest / step / name)
+        for path in (dest / "autograded").glob("demo-*/*/*.ipynb"):
+            nb = nbformat.read(path, as_version=4)
+            for cell in nb.cells:
+                if cell.cell_type == "code":
+                    cell.outputs, cell.execution_count = [], None
+            path.chmod(0o644)  # nbgrader leaves its graded copies read-only
+            nbformat.write(nb, path)
         scores = cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, list(DEMO))
     with open(dest / "autograded" / SCORES, "w", newline="") as f:
         writer = csv.writer(f)

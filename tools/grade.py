@@ -95,8 +95,7 @@ def mend(nb, release):
             continue
         if grade_id in present:
             insert_at = nb.cells.index(present[grade_id]) + 1
-            original = cell.source
-            if grading._test_cell(cell) and present[grade_id].source.strip() != original.strip():
+            if grading._test_cell(cell) and present[grade_id].source.strip() != cell.source.strip():
                 edited.append(grade_id)
             continue
         kind = "test" if grading._test_cell(cell) else "solution" if cell.metadata.nbgrader.get("solution") else "locked"
@@ -279,8 +278,7 @@ def main(argv=None):
     options.timeout = options.timeout or timeout
     options.workers = max(1, options.workers)
     options.threads = max(1, (os.cpu_count() or 1) // options.workers)
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    options.memory = options.memory or total * 3 // 4 // options.workers
+    options.memory = options.memory or grading.default_memory(options.workers)
     options.db_url = with_busy_timeout(coursedir.db_url)
     assignment = options.assignment
     try:

@@ -124,9 +124,10 @@ def sandbox_command(cmd, cwd, rundir, memory):
     return args + ["--", *cmd]
 
 
-def default_memory():
+def default_memory(kernels=1):
+    """Bytes a kernel may allocate: $COURSE_GRADING_MEMORY, or 3/4 of the memory shared by `kernels`."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return int(os.environ.get(MEMORY_ENV) or total * 3 // 4)
+    return int(os.environ.get(MEMORY_ENV) or total * 3 // 4 // kernels)
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -396,6 +397,10 @@ class GuardedExecute(Execute):
         # the modules the tests use, imported before any learner code, then their fingerprint
         await self._silent("import hashlib, inspect, json, math, torch, torch.testing, torch.nn, torch.nn.functional, torch.optim")
         self._fingerprint = await self._take_fingerprint(full=True)
+        if not isinstance(self._fingerprint, dict):
+            self._problems.append(f"the grader could not inspect the new kernel ({self._fingerprint}), "
+                                  "so no test can count")
+            self._uninspectable = True
         return kc
 
     start_new_kernel_client = run_sync(async_start_new_kernel_client)  # nbclient's sync names
