@@ -430,16 +430,22 @@ class GuardedExecute(Execute):
         False when the kernel could not be inspected (out of memory, say): the test cannot count."""
         if not isinstance(self._fingerprint, dict):
             return False
-        now = await self._take_fingerprint()
+        try:
+            now = await self._take_fingerprint()
+            if isinstance(now, dict) and now["digest"] != self._fingerprint["digest"]:
+                detail = await self._take_fingerprint(full=True)
+                now = detail if isinstance(detail, dict) else now
+        except DeadKernelError:  # it died between cells (out of memory, say)
+            self._problems.append(f"the kernel died after cell {_cell_name(cell, index)}; "
+                                  "later cells ran in a fresh kernel")
+            await self._replace_kernel()
+            return False
         if not isinstance(now, dict):
             if not self._uninspectable:
                 self._problems.append(f"after cell {_cell_name(cell, index)} the grader could not inspect the "
                                       f"kernel ({now}), so the tests it could not check score 0")
             self._uninspectable = True
             return False
-        if now["digest"] != self._fingerprint["digest"]:
-            detail = await self._take_fingerprint(full=True)
-            now = detail if isinstance(detail, dict) else now
         changed = [c for c in _diff(self._fingerprint, now) if c not in self._reported]
         self._reported.update(changed)
         if changed:
