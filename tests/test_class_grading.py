@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -133,6 +134,39 @@ def test_code_cannot_reach_the_course(hostile_class):
     assert "No such file or directory" in lines["reads-course"]  # the course folder is not there at all
     assert "No such file or directory" in lines["writes-course"]
     assert hostile_class["scores"]["honest-full"]["test_l1_loss_basic"][0] == 1
+
+
+def _running(text):
+    """Whether a process whose command line holds `text` is running."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if text in cmdline.read_bytes().decode(errors="replace"):
+                return True
+        except OSError:  # it ended meanwhile
+            pass
+    return False
+
+
+def test_stuck_grading_is_killed_with_its_kernel(tmp_path, monkeypatch):
+    """A learner's grading process that runs past its deadline is killed, its kernel with it."""
+    import grade
+    monkeypatch.setenv("PYTHONHASHSEED", "0")  # start_forkserver sets it; put back after the test
+    course = scratch_course(tmp_path / "course", [ASSIGNMENT])
+    hand_in(course, "sleeps", HOSTILE["sleeps"][0](course))
+    coursedir, _ = grade.load_course(course)
+    grade.stage_learner(coursedir, ASSIGNMENT, "sleeps", [Path(NOTEBOOK).stem], tmp_path / "stage")
+    argv = grade.autograde_argv(coursedir, ASSIGNMENT, "sleeps", tmp_path / "stage",
+                                f"sqlite:///{course / 'gradebook.db'}", timeout=600)
+    env = dict(os.environ, **{grading.HIDE_ENV: str(tmp_path), grading.MEMORY_ENV: str(MEMORY)})
+    started = time.monotonic()
+    rc, log = grade.run_worker(grade.start_forkserver(), argv, course, env, deadline=15)
+    assert rc is None and time.monotonic() - started < 30, f"not stopped at its deadline (exit code {rc}):\n{log}"
+    kernel = re.search(r"--existing (\S+)", log)  # the kernel's banner names its connection file
+    assert kernel, f"the kernel never started, so this tests nothing:\n{log}"
+    gone = time.monotonic() + 10
+    while _running(kernel.group(1)) and time.monotonic() < gone:
+        time.sleep(0.2)
+    assert not _running(kernel.group(1)), "the kernel outlived its killed grading process"
 
 
 def test_regrade_gives_the_same_scores(hostile_class):

@@ -38,7 +38,7 @@ from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Enum, Integer
 
 NOTE_KEY = "grading_note"  # cell metadata key of the note the grader puts on top of a notebook
 REPORT_ENV = "COURSE_GRADING_REPORT"
@@ -338,6 +338,8 @@ class GuardedExecute(Execute):
     """nbgrader's Execute, made safe for any submission (see the module's docstring)."""
 
     output_limit = Integer(2_000_000, help="Bytes of output kept per cell; the rest is cut.").tag(config=True)
+    # The kernel holds nothing worth a graceful exit, which waits for torch's teardown (1-2 s).
+    shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate").tag(config=True)
 
     def __init__(self, *args, **kwargs):
         if sandbox_wanted():
