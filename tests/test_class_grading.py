@@ -149,7 +149,7 @@ def _running(text):
 
 def test_stuck_grading_is_killed_with_its_kernel(tmp_path, monkeypatch):
     """A learner's grading process that runs past its deadline is killed, its kernel with it."""
-    import grade
+    import grade  # tools/grade.py (the module; grade() above runs it as a command)
     monkeypatch.setenv("PYTHONHASHSEED", "0")  # start_forkserver sets it; put back after the test
     course = scratch_course(tmp_path / "course", [ASSIGNMENT])
     hand_in(course, "sleeps", HOSTILE["sleeps"][0](course))

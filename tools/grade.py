@@ -65,6 +65,14 @@ def start_forkserver():
     return context
 
 
+def ready(context):
+    """Wait until the fork server has imported nbgrader (a one-off cost, not the first learner's)."""
+    process = context.Process(target=int)
+    process.start()
+    process.join()
+    return context
+
+
 if __name__ == "__main__":
     start_forkserver()  # it imports nbgrader while this process does the same below
 
@@ -202,14 +210,6 @@ def autograde_argv(coursedir, assignment, student, stage, db_url, timeout):
     return [assignment, "--student", student, "--force",
             f"--CourseDirectory.root={stage}", f"--CourseDirectory.db_url={db_url}",
             f"--CourseDirectory.course_id={coursedir.course_id}", f"--Execute.timeout={timeout}"]
-
-
-def ready(context):
-    """Wait until the fork server has imported nbgrader (a one-off cost, not the first learner's)."""
-    process = context.Process(target=int)
-    process.start()
-    process.join()
-    return context
 
 
 def autograde_process(argv, cwd, env, log):
