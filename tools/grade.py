@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import multiprocessing.forkserver
 import os
+import queue
 import re
 import shutil
 import signal
@@ -38,7 +39,7 @@ from pathlib import Path
 # What a grading process imports (2.5 s, most of it jsonschema's IRI grammar): imported once, by
 # multiprocessing's fork server, which forks each learner's grading process from itself.
 PRELOAD = ["nbgrader.apps.autogradeapp", "nbgrader.preprocessors", "nbgrader.api", "nbclient", "nbconvert",
-           "jupyter_client.manager", "IPython.core.inputtransformer2", "sqlalchemy"]
+           "jupyter_client.manager", "IPython.core.inputtransformer2", "sqlalchemy", "torch", "numpy"]
 
 
 def start_forkserver():
@@ -116,21 +117,22 @@ def read_notebook(path):
         return None, f"{path.name} is not a text file"
     except ValueError as e:
         return None, f"{path.name} is not a valid notebook (not JSON: {e})"
+    except RecursionError:
+        return None, f"{path.name} is not a valid notebook (its JSON is nested too deeply to read)"
     try:
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
-    except Exception as e:  # nbformat's own errors
-        return None, f"{path.name} is not a valid notebook ({str(e).splitlines()[0][:120]})"
-    try:
         nbformat.validate(nb)
-    except Exception as e:
-        return None, f"{path.name} is not a valid notebook ({str(e).splitlines()[0][:120]})"
+    except Exception as e:  # nbformat's own errors, and anything its validator trips on
+        return None, f"{path.name} is not a valid notebook ({(str(e).splitlines() or [type(e).__name__])[0][:120]})"
     return nb, None
 
 
 def mend(nb, release):
-    """Put back, from the student copy `release`, every nbgrader cell the learner deleted.
-    Returns the problems, as sentences for the learner and the instructor."""
+    """Put back, from the student copy `release`, the nbgrader metadata of every cell (a learner
+    cannot change what a cell is worth or whether it is a test) and every nbgrader cell the learner
+    deleted. Returns the problems, as sentences for the learner and the instructor."""
     edited, deleted = [], {}
+    problems = _restore_metadata(nb, release)
     present = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
     insert_at = 0
     for cell in release.cells:
@@ -146,11 +148,37 @@ def mend(nb, release):
         nb.cells.insert(insert_at, nbformat.from_dict(cell))
         insert_at += 1
         deleted.setdefault(kind, []).append(grade_id)
-    problems = [f"{_cells('test', edited)} edited; the original test ran instead"] if edited else []
+    problems += [f"{_cells('test', edited)} edited; the original test ran instead"] if edited else []
     for kind, ids in deleted.items():
         problems.append(f"{_cells(kind, ids)} deleted; the original was put back"
                         + (" (blank, so it scores 0)" if kind == "solution" else ""))
     return problems
+
+
+def _restore_metadata(nb, release):
+    """Each cell's nbgrader metadata as the student copy has it: a cell whose grade_id the student
+    copy has gets that cell's metadata (and type); any other nbgrader metadata, malformed or not,
+    and a second cell claiming the same grade_id, lose it and become plain cells."""
+    originals = {c.metadata["nbgrader"]["grade_id"]: c for c in release.cells if "grade_id" in c.metadata.get("nbgrader", {})}
+    seen, changed = set(), 0
+    for i, cell in enumerate(nb.cells):
+        meta = cell.metadata.get("nbgrader")
+        if meta is None:
+            continue
+        grade_id = meta.get("grade_id") if isinstance(meta, dict) else None
+        original = originals.get(grade_id) if isinstance(grade_id, str) else None
+        if original is None or grade_id in seen:
+            del cell.metadata["nbgrader"]
+            changed += 1
+            continue
+        seen.add(grade_id)
+        if meta != original.metadata["nbgrader"] or cell.cell_type != original.cell_type:
+            changed += 1
+            if cell.cell_type != original.cell_type:
+                nb.cells[i] = cell = nbformat.from_dict(original)
+            cell.metadata["nbgrader"] = nbformat.from_dict(original.metadata["nbgrader"])
+    return [f"the grading metadata of {changed} cell{'s' if changed != 1 else ''} had been changed; "
+            "the student copy's was put back"] if changed else []
 
 
 def _cells(kind, ids):
@@ -223,7 +251,8 @@ def autograde_process(argv, cwd, env, log):
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
-    grading.COURSE_ROOTS.append(os.getcwd())  # where nbgrader is started is hidden from kernels too
+    import torch  # the checks run here (tools/judge.py), on this learner's share of the cores
+    torch.set_num_threads(int(env.get("OMP_NUM_THREADS", "1")))
     from nbgrader.apps.autogradeapp import AutogradeApp
     AutogradeApp.launch_instance(argv=argv)  # exits with nbgrader's code (multiprocessing: 0 when it returns)
 
@@ -254,34 +283,58 @@ def failure_reason(rc, log, deadline):
 
 
 def grade_learner(coursedir, assignment, student, notebooks, options, base):
-    """Stage, autograde and file one learner. Returns (student, {notebook: [problems]}, seconds, cell seconds)."""
+    """Stage, autograde and file one learner, on a CPU slot of its own. Returns (student, {notebook:
+    [problems]}, seconds, cell seconds, graded): graded is False when the machine, not the learner,
+    kept it from being graded (no kernel could start); nothing is then written for the learner."""
+    slot = options.slots.get()
+    try:
+        return _grade_learner(coursedir, assignment, student, notebooks, options, base, slot)
+    finally:
+        options.slots.put(slot)
+
+
+def slot_cpus(slot, workers, cores):
+    """The cores of worker slot `slot` (as "0-3" or "2"): each its own share, so no learner starves another."""
+    if workers >= cores:
+        return str(slot % cores)
+    first, last = slot * cores // workers, (slot + 1) * cores // workers - 1
+    return str(first) if first == last else f"{first}-{last}"
+
+
+def _grade_learner(coursedir, assignment, student, notebooks, options, base, slot):
     start = time.monotonic()
     stage = base / student
-    problems = stage_learner(coursedir, assignment, student, notebooks, stage)
+    try:
+        problems = stage_learner(coursedir, assignment, student, notebooks, stage)
+    except Exception as e:  # whatever the learner handed in, it stays this learner's problem
+        shutil.rmtree(stage, ignore_errors=True)
+        problems = stage_blank(coursedir, assignment, student, notebooks, stage,
+                               f"the grader could not read this submission ({type(e).__name__}: {str(e)[:120]})")
     report = stage / "report.jsonl"
     env = dict(os.environ, PYTHONHASHSEED="0", OMP_NUM_THREADS=str(options.threads),
                MKL_NUM_THREADS=str(options.threads), OPENBLAS_NUM_THREADS=str(options.threads),
                **{grading.REPORT_ENV: str(report), grading.HIDE_ENV: str(base),
                   grading.MEMORY_ENV: str(options.memory)})
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")  # nbgrader runs alembic
-    code_cells = sum(1 for name in notebooks for c in
-                     nbformat.read(stage / "submitted" / student / assignment / f"{name}.ipynb", 4).cells
+    # the deadline comes from the student copy: a learner cannot buy time by handing in more cells
+    release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+    code_cells = sum(1 for name in notebooks for c in nbformat.read(release / f"{name}.ipynb", 4).cells
                      if c.cell_type == "code")
     deadline = code_cells * (options.timeout + 15) + GRACE
     argv = autograde_argv(coursedir, assignment, student, stage, options.db_url, options.timeout)
+    argv += [f"--SandboxedKernelManager.memory={options.memory}",
+             f"--SandboxedKernelManager.cpus={slot_cpus(slot, options.workers, os.cpu_count() or 1)}"]
     rc, log = run_worker(options.context, argv, coursedir.root, env, deadline)
     graded = stage / "autograded" / student / assignment
+    if "KernelStartError" in log:  # the machine's fault: no score, and the instructor grades again
+        return student, {n: ["NOT GRADED: no kernel could be started for it on this machine "
+                             f"({failure_reason(rc, log, deadline)}); grade this learner again"] for n in notebooks}, \
+            time.monotonic() - start, 0.0, False
     if rc != 0 or not all((graded / f"{n}.ipynb").exists() for n in notebooks):
         # Graded as the blank copy instead, so the gradebook and the feedback say what happened.
         reason = failure_reason(rc, log, deadline)
         shutil.rmtree(stage)
-        stage_learner(coursedir, assignment, student, notebooks, stage)
-        for name in notebooks:
-            path = stage / "submitted" / student / assignment / f"{name}.ipynb"
-            blank = nbformat.read(Path(coursedir.format_path(coursedir.release_directory, ".", assignment)) / f"{name}.ipynb", 4)
-            nbformat.write(grading.add_note(blank, [reason + "; the blank student copy was graded in its place, "
-                                                    "so every test scores 0"]), path)
-            problems[name] = [reason]
+        problems = stage_blank(coursedir, assignment, student, notebooks, stage, reason)
         if os.environ.get("COURSE_GRADING_DEBUG"):
             sys.stderr.write(log)
         rc, log = run_worker(options.context, argv, coursedir.root, env, deadline)
@@ -295,7 +348,19 @@ def grade_learner(coursedir, assignment, student, notebooks, options, base):
             found += [p for p in entry["problems"] if p not in found]
     install(graded, Path(coursedir.format_path(coursedir.autograded_directory, student, assignment)))
     cell_seconds = _cell_seconds(log)
-    return student, problems, time.monotonic() - start, cell_seconds
+    return student, problems, time.monotonic() - start, cell_seconds, True
+
+
+def stage_blank(coursedir, assignment, student, notebooks, stage, reason):
+    """Stage this learner with the blank student copy in place of each notebook, noting `reason`."""
+    release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+    folder = stage / "submitted" / student / assignment
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in notebooks:
+        blank = nbformat.read(release / f"{name}.ipynb", 4)
+        nbformat.write(grading.add_note(blank, [reason + "; the blank student copy was graded in its place, "
+                                                "so every test scores 0"]), folder / f"{name}.ipynb")
+    return {name: [reason] for name in notebooks}
 
 
 def _cell_seconds(log):
@@ -363,20 +428,28 @@ def main(argv=None):
     print(f"grade: {assignment}: {len(students)} learners, {options.workers} workers x {options.threads} threads, "
           f"cells stop after {options.timeout} s", flush=True)
     options.context = ready(context)
-    results = {}
+    options.slots = queue.Queue()
+    for slot in range(options.workers):
+        options.slots.put(slot)
+    results, ungraded = {}, []
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp, \
             ThreadPoolExecutor(options.workers) as pool:
         base = Path(tmp)
         futures = [pool.submit(grade_learner, coursedir, assignment, s, notebooks, options, base) for s in students]
         for done, future in enumerate(as_completed(futures), 1):
-            student, problems, seconds, cell_seconds = future.result()
+            student, problems, seconds, cell_seconds, graded = future.result()
             results[student] = problems
+            if not graded:
+                ungraded.append(student)
             flag = "; problems: see below" if any(problems.values()) else ""
             print(f"[{done}/{len(students)}] {student}: {seconds:.1f} s ({cell_seconds:.1f} s in cells{flag})", flush=True)
     elapsed = time.monotonic() - start
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         print(f"\n{'learner':<24}{'score':>8}{'max':>6}")
         for student in students:
+            if student in ungraded:
+                print(f"{student:<24}{'-':>8}{'':>6}  not graded (see below)")
+                continue
             submission = gb.find_submission(assignment, student)
             print(f"{student:<24}{submission.score:>8g}{submission.max_score:>6g}")
     lines = [f"PROBLEM {student}/{name}.ipynb: " + "; ".join(found)
@@ -384,6 +457,10 @@ def main(argv=None):
     print("\n" + "\n".join(lines) if lines else "\nno problems found")
     print(f"\ngrade: {len(students)} learners in {elapsed:.1f} s ({elapsed / len(students):.1f} s each, "
           f"{options.workers} workers); {len(lines)} notebooks with problems")
+    if ungraded:
+        print(f"grade: {len(ungraded)} learners could not be graded on this machine: run `./course grade "
+              f"{assignment}` again for them (--student ID)")
+        return 3
     return 0
 
 

@@ -24,144 +24,35 @@ could still hide a patch from it; the static check of the learner's code is ther
 """
 import ast
 import asyncio
+import hashlib
 import json
 import os
-import shutil
-import site
-import sys
+import re
 import tempfile
 import time
-from pathlib import Path
+from queue import Empty
 
-from jupyter_client.manager import AsyncKernelManager
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Enum, Integer
+from traitlets import Enum, Integer, List, Unicode
+
+import heldout
+import kernel_side
+from judge import Judge, LearnerError, error_name, error_text
+from own_work import own_work_violations
+
+from sandbox import (COURSE_ROOTS, HIDE_ENV, MEMORY_ENV, SandboxedKernelManager, default_memory,  # noqa: F401
+                     sandbox_problem, sandbox_wanted)
 
 NOTE_KEY = "grading_note"  # cell metadata key of the note the grader puts on top of a notebook
 REPORT_ENV = "COURSE_GRADING_REPORT"
-SANDBOX_ENV = "COURSE_SANDBOX"  # "0": run kernels without the sandbox (trusted notebooks only)
-MEMORY_ENV = "COURSE_GRADING_MEMORY"  # bytes of memory a kernel may allocate
-HIDE_ENV = "COURSE_GRADING_HIDE"  # more folders to hide from kernels (os.pathsep-separated)
 
 # Modules whose contents the tests rely on; rebinding anything in them is tampering.
 PROTECTED_MODULES = ("builtins", "math", "torch", "torch.testing", "torch.nn", "torch.nn.functional",
                      "torch.optim", "torch.nn.modules.loss")
-# Classes whose methods the tests rely on.
-PROTECTED_CLASSES = ("torch.Tensor", "torch._C.TensorBase", "torch.nn.Module", "torch.optim.Optimizer",
-                     "torch.optim.SGD", "torch.optim.Adam", "torch.optim.RMSprop", "torch.nn.Linear",
-                     "torch.nn.Conv2d", "torch.nn.MaxPool2d", "torch.nn.MSELoss", "torch.nn.L1Loss",
-                     "torch.nn.HuberLoss", "torch.nn.SmoothL1Loss", "torch.nn.BCELoss", "torch.nn.BCEWithLogitsLoss",
-                     "torch.nn.CrossEntropyLoss", "torch.nn.NLLLoss", "torch.nn.MultiMarginLoss")
 
-# The course folders the kernel must not see: nbgrader_config.py adds its own folder; the
-# folder nbgrader was started in is one too (nbgrader changes folders while it converts).
-COURSE_ROOTS = [os.getcwd()]
-
-DEFAULT_DATA = "~/.cache/pytorch-loss-course/data"  # the notebooks' data root without COURSE_DATA_DIR
-
-# Environment a kernel keeps (the rest, such as an instructor's tokens, is dropped).
-KERNEL_ENV = ("PATH", "HOME", "LANG", "LC_", "TZ", "COURSE_DATA_DIR", "OMP_", "MKL_", "OPENBLAS_",
-              "PYTHONHASHSEED", "NBGRADER_", "VIRTUAL_ENV", "CUDA_VISIBLE_DEVICES", "TERM")
-
-
-# ----------------------------------------------------------------------------- the sandbox
-
-def sandbox_wanted():
-    return os.environ.get(SANDBOX_ENV, "1") != "0"
-
-
-def sandbox_problem():
-    """Why kernels cannot be sandboxed here, or None when they can."""
-    if not shutil.which("bwrap"):
-        return ("bubblewrap (bwrap) is not installed: install it (Debian/Ubuntu: apt-get install "
-                "bubblewrap), or set COURSE_SANDBOX=0 to grade without a sandbox (trusted notebooks only)")
-    return None
-
-
-def _existing_real(paths):
-    out = []
-    for p in paths:
-        if p and os.path.exists(p):
-            real = os.path.realpath(p)
-            if real not in out:
-                out.append(real)
-    return out
-
-
-def _under(path, folder):
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
-def sandbox_command(cmd, cwd, rundir, memory):
-    """`cmd` wrapped in bubblewrap: / read-only; the course, home, /tmp and /run hidden; `cwd`
-    backed by an empty folder of its own; `rundir` (connection file and sockets) shared; no
-    network; at most `memory` bytes of data."""
-    private = [*COURSE_ROOTS, os.getcwd(), *os.environ.get(HIDE_ENV, "").split(os.pathsep)]
-    hide = _existing_real([*private, os.path.expanduser("~"), "/tmp", "/var/tmp", "/run", "/dev/shm"])
-    hide = [h for h in hide if h != "/" and not any(o != h and _under(h, o) for o in hide)]
-    # What stays visible under the hidden folders: Python and its packages, and the data.
-    private = _existing_real(private)
-    python = _existing_real([sys.prefix, sys.base_prefix, site.getusersitepackages()])
-    keep = _existing_real([*python, os.environ.get("COURSE_DATA_DIR"), os.path.expanduser(DEFAULT_DATA),
-                           *[p for p in sys.path if any(_under(os.path.realpath(p), q) for q in python)]])
-    keep = [k for k in keep if any(_under(k, h) for h in hide) and not any(_under(p, k) for p in private)]
-    keep = [k for k in keep if not any(o != k and _under(k, o) for o in keep)]
-    work = os.path.join(rundir, "work")
-    os.makedirs(work, exist_ok=True)
-    args = ["prlimit", f"--data={int(memory)}", "--",
-            "bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-net",
-            "--unshare-uts", "--cap-drop", "ALL",
-            # ipykernel would take the sandbox's init for a dead parent; --die-with-parent does its job
-            "--unsetenv", "JPY_PARENT_PID", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-    for h in hide:
-        args += ["--tmpfs", h]
-    for k in keep:
-        args += ["--ro-bind", k, k]
-    args += ["--bind", rundir, rundir, "--bind", work, os.path.realpath(cwd), "--chdir", os.path.realpath(cwd)]
-    return args + ["--", *cmd]
-
-
-def default_memory(kernels=1):
-    """Bytes a kernel may allocate: $COURSE_GRADING_MEMORY, or 3/4 of the memory shared by `kernels`."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return int(os.environ.get(MEMORY_ENV) or total * 3 // 4 // kernels)
-
-
-class SandboxedKernelManager(AsyncKernelManager):
-    """A kernel in the sandbox, talking over Unix sockets in a private folder (it has no network).
-    Interrupts go by message, since a signal would reach bubblewrap and not the kernel."""
-
-    async def _async_pre_start_kernel(self, **kw):
-        self._rundir = tempfile.mkdtemp(prefix="cg-", dir="/tmp")  # short: socket paths are limited
-        self.transport = "ipc"
-        self.connection_file = os.path.join(self._rundir, "kernel.json")
-        self.ip = os.path.join(self._rundir, "k")
-        self.kernel_spec.interrupt_mode = "message"
-        return await super()._async_pre_start_kernel(**kw)
-
-    async def _async_launch_kernel(self, kernel_cmd, **kw):
-        cwd = kw.get("cwd") or os.getcwd()
-        env = kw.get("env") or dict(os.environ)
-        kw["env"] = {k: v for k, v in env.items() if k.startswith(KERNEL_ENV)}
-        # What the learner's code may read in its working folder: the assignment's own files,
-        # never the notebooks (the graded copy there holds the hidden tests).
-        work = os.path.join(self._rundir, "work")
-        os.makedirs(work, exist_ok=True)
-        for entry in os.scandir(cwd):
-            if entry.is_file(follow_symlinks=False) and not entry.name.endswith(".ipynb"):
-                shutil.copy(entry.path, work)
-        kw["cwd"] = self._rundir
-        kernel_cmd = sandbox_command(kernel_cmd, cwd, self._rundir, default_memory())
-        self.log.debug("kernel in the sandbox: %s", kernel_cmd)
-        return await super()._async_launch_kernel(kernel_cmd, **kw)
-
-    async def _async_cleanup_resources(self, restart=False):
-        await super()._async_cleanup_resources(restart=restart)
-        if not restart and getattr(self, "_rundir", None):
-            shutil.rmtree(self._rundir, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- tampering
@@ -299,45 +190,27 @@ def locked_callables(sources):
     return names
 
 
-# Run in the kernel (as a user expression: nothing is left in the learner's namespace): the
-# identity of everything in the protected modules and classes, of the watched names, and
-# which builtins the learner's namespace shadows with a function.
-_FINGERPRINT = """(lambda sys, watched, full, U: (lambda json, builtins, ns: (lambda big: json.dumps(dict(
-    digest=sys.modules['hashlib'].md5(json.dumps(big, sort_keys=True).encode()).hexdigest(),
-    names={k: id(v) for k, v in ns.items() if k in watched},
-    shadowed=sorted(k for k, v in ns.items() if k in vars(builtins) and callable(v) and not k.startswith('_')
-                    and v is not vars(builtins)[k]),
-    **(big if full else {}))))(dict(
-    modules={m: ({k: U(v) for k, v in vars(sys.modules[m]).items() if m == 'builtins' or not k.startswith('_')},
-                 id(sys.modules[m])) for m in %(modules)r if m in sys.modules},
-    classes={c: {k: U(v) for k, v in vars(eval(c, {'torch': sys.modules['torch']})).items()}
-             for c in %(classes)r if 'torch' in sys.modules})))(
-    sys.modules['json'], sys.modules['builtins'], get_ipython().user_ns))(__import__('sys'), %(watched)r, %(full)r,
-    # torch wraps some of its own functions on first use (functools.wraps): the wrapped one counts
-    lambda v: id(__import__('inspect').unwrap(v) if type(v).__name__ == 'function' else v))"""
-
-
-def _diff(before, now):
-    """Names whose object changed between two fingerprints (`now` may have the digest only)."""
-    changed = [] if now["digest"] == before["digest"] or "modules" in now else ["(the protected modules)"]
-    for m, (items, module_id) in before["modules"].items() if "modules" in now else ():
-        now_items, now_id = now["modules"].get(m, ({}, None))
-        if now_id != module_id:
-            changed.append(f"sys.modules[{m!r}]")
-        changed += [f"{m}.{k}" for k, v in items.items() if now_items.get(k) != v]
-    for c, items in before["classes"].items() if "classes" in now else ():
-        changed += [f"{c}.{k}" for k, v in items.items() if now["classes"].get(c, {}).get(k) != v]
-    changed += [k for k, v in before["names"].items() if now["names"].get(k) != v]
-    changed += [f"{k} (shadows the builtin)" for k in now["shadowed"] if k not in before["shadowed"]]
-    return changed
-
-
 # ----------------------------------------------------------------------------- execution
 
-class GuardedExecute(Execute):
-    """nbgrader's Execute, made safe for any submission (see the module's docstring)."""
+class KernelStartError(RuntimeError):
+    """No kernel could be started: the machine's fault, never the learner's (no learner code ran yet)."""
 
-    output_limit = Integer(2_000_000, help="Bytes of output kept per cell; the rest is cut.").tag(config=True)
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute, with the verdicts decided outside the learner's process (see the module's docstring)."""
+
+    output_limit = Integer(2_000_000, help="Bytes a learner's kernel may send back for one cell (outputs, "
+                           "metadata, everything); the rest is cut.").tag(config=True)
+    answer_limit = Integer(64_000_000, help="Bytes a learner's kernel may send back to one call of a check "
+                           "(the data the check compares).").tag(config=True)
+    secret_file = Unicode(".grading_secret", help="File with the course's grading secret (made when missing). The "
+                          "hidden checks' inputs are drawn from it and the learner's id, so a learner cannot know "
+                          "them and a re-grade draws the same. Relative to the folder grading starts in.").tag(config=True)
+    held_out = List(Unicode(), ["MNIST"], help="Data sets in the data root whose test labels the learner's kernel "
+                    "never sees (tools/heldout.py): its test images come shuffled and slightly perturbed, the "
+                    "labels stay with the grader.").tag(config=True)
+    start_attempts = Integer(3, help="Tries to start a kernel before grading gives up on the machine.").tag(config=True)
+    startup_timeout = Integer(120, help="Seconds a kernel may take to start.").tag(config=True)
     # The kernel holds nothing worth a graceful exit, which waits for torch's teardown (1-2 s).
     shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate").tag(config=True)
 
@@ -348,30 +221,40 @@ class GuardedExecute(Execute):
                 raise RuntimeError(problem)
             kwargs["kernel_manager_class"] = SandboxedKernelManager
         super().__init__(*args, **kwargs)
+        self._secret = _read_secret(os.path.abspath(self.secret_file))
 
     # --- the run as a whole
 
     def preprocess(self, nb, resources=None, km=None):
         self._problems = []
         self._tampering = []
-        self._reported = set()  # what tampering was reported already
-        self._uninspectable = False
-        self._fingerprint = None
         self._kept = self._cut = 0
+        info = (resources or {}).get("nbgrader", {})
+        self._learner = f"{info.get('student', '')}/{info.get('assignment', '')}/{info.get('notebook', '')}"
         learner = [c.source for c in nb.cells if c.cell_type == "code" and _learner_cell(c)]
         locked = [c.source for c in nb.cells if c.cell_type == "code" and not _learner_cell(c)]
-        self._aliases = import_aliases(locked + learner)
-        self._watched = locked_callables(locked)
+        aliases = import_aliases(locked + learner)
+        watched = locked_callables(locked)
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code" and _learner_cell(cell):
-                for what in tampering_in_code(cell.source, self._aliases, self._watched):
+                for what in tampering_in_code(cell.source, aliases, watched):
                     self._tamper(f"cell {_cell_name(cell, index)} {what}")
-                    self._reported.add(what.split(" ")[-1])  # "replaces torch.allclose": found already
+        self._own_work_cells = [(_cell_name(c, i), c.source) for i, c in enumerate(nb.cells)
+                                if c.cell_type == "code" and _learner_cell(c)]
+        self._own_work = None  # found once the helper cells have said what is the learner's own work
         self._cell_seconds = 0.0
-        nb, resources = super().preprocess(nb, resources, km)
+        with tempfile.TemporaryDirectory(prefix="course-judge-") as views:
+            self._data_mounts, judge_data = heldout.views(self.held_out, self._seed("data"), views)
+            self._judge = Judge(self._request_from_thread)
+            self._judge_env = {"COURSE_DATA_DIR": judge_data} if judge_data else {}
+            nb, resources = super().preprocess(nb, resources, km)
         self.log.info("cell-seconds %.3f total", self._cell_seconds)
         self._report(nb, resources)
         return nb, resources
+
+    def _seed(self, what):
+        digest = hashlib.sha256(f"{self._secret}\0{self._learner}\0{what}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") >> 1
 
     def _tamper(self, what):
         if what not in self._tampering:
@@ -380,8 +263,8 @@ class GuardedExecute(Execute):
     def _report(self, nb, resources):
         problems = list(self._problems)
         if self._tampering:
-            problems.insert(0, "tampered with what the tests rely on (" + "; ".join(self._tampering)
-                            + "): every test cell after that scores 0")
+            problems.insert(0, "changes what the tests rely on (" + "; ".join(self._tampering)
+                            + "): it cannot change a verdict, which the grader decides outside the notebook")
         name = resources.get("unique_key") or "notebook"
         if problems:
             add_note(nb, problems)
@@ -394,92 +277,184 @@ class GuardedExecute(Execute):
 
     # --- the kernel
 
+    def create_kernel_manager(self):
+        km = super().create_kernel_manager()
+        if isinstance(km, SandboxedKernelManager):
+            km.data_mounts = list(self._data_mounts)
+        return km
+
+    async def async_start_new_kernel(self, **kwargs):
+        await self._start_kernel(**kwargs)
+
     async def async_start_new_kernel_client(self):
-        kc = await super().async_start_new_kernel_client()
-        # the modules the tests use, imported before any learner code, then their fingerprint
-        await self._silent("import hashlib, inspect, json, math, torch, torch.testing, torch.nn, torch.nn.functional, torch.optim")
-        self._fingerprint = await self._take_fingerprint(full=True)
-        if not isinstance(self._fingerprint, dict):
-            self._problems.append(f"the grader could not inspect the new kernel ({self._fingerprint}), "
-                                  "so no test can count")
-            self._uninspectable = True
-        return kc
+        await self._start_kernel()
+        return self.kc
 
-    start_new_kernel_client = run_sync(async_start_new_kernel_client)  # nbclient's sync names
+    start_new_kernel = run_sync(async_start_new_kernel)  # nbclient's sync names call the async ones
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
-    async def _silent(self, code, expressions=None):
-        msg_id = self.kc.execute(code, silent=True, store_history=False, user_expressions=expressions or {},
-                                 allow_stdin=False)
-        reply = await self.async_wait_for_reply(msg_id)
-        return reply["content"] if reply else {}
+    async def _start_kernel(self, **kwargs):
+        """A started kernel with the grader's code in it, tried `start_attempts` times: a kernel
+        that does not start is the machine's fault (load, a slow disk), never the learner's."""
+        if self.kc is not None:
+            return
+        for attempt in range(1, self.start_attempts + 1):
+            try:
+                if self.km is None or not self.km.has_kernel:
+                    self.km = self.km or self.create_kernel_manager()
+                    await Execute.async_start_new_kernel(self, **kwargs)
+                await Execute.async_start_new_kernel_client(self)
+                content = await self._silent(kernel_side.install_code())
+                self.log.info("grader installed in the kernel: %s", content.get("status"))
+                if content.get("status") != "ok":
+                    raise RuntimeError(f"the grader's code could not be installed in the kernel: {content.get('evalue')}")
+                return
+            except Exception as e:
+                self.log.warning("kernel start %d of %d failed: %s", attempt, self.start_attempts, e)
+                last = e
+                await self._discard_kernel()
+                self.km = self.create_kernel_manager()
+                await asyncio.sleep(2 * attempt)
+        raise KernelStartError(f"no kernel could be started in {self.start_attempts} tries ({last})")
 
-    async def _take_fingerprint(self, full=False):
-        """The kernel's fingerprint, or the reason it could not be taken (a string). Without `full`,
-        the protected modules and classes come as a digest only (a check then costs milliseconds)."""
-        expr = _FINGERPRINT % dict(modules=PROTECTED_MODULES, classes=PROTECTED_CLASSES, watched=sorted(self._watched),
-                                   full=full)
-        content = await self._silent("", {"fp": expr})
-        result = content.get("user_expressions", {}).get("fp", {})
-        if result.get("status") != "ok":
-            return f"{result.get('ename', 'no answer')}: {result.get('evalue', '')}".rstrip(": ")
-        try:
-            return json.loads(ast.literal_eval(result["data"]["text/plain"]))
-        except (ValueError, SyntaxError, KeyError, TypeError) as e:
-            return f"unreadable answer ({type(e).__name__})"
-
-    async def _check(self, cell, index, record_names):
-        """Compare the kernel with its fingerprint; with `record_names`, take the names' ids anew.
-        False when the kernel could not be inspected (out of memory, say): the test cannot count."""
-        if not isinstance(self._fingerprint, dict):
-            return False
-        try:
-            now = await self._take_fingerprint()
-            if isinstance(now, dict) and now["digest"] != self._fingerprint["digest"]:
-                detail = await self._take_fingerprint(full=True)
-                now = detail if isinstance(detail, dict) else now
-        except DeadKernelError:  # it died between cells (out of memory, say)
-            self._problems.append(f"the kernel died after cell {_cell_name(cell, index)}; "
-                                  "later cells ran in a fresh kernel")
-            await self._replace_kernel()
-            return False
-        if not isinstance(now, dict):
-            if not self._uninspectable:
-                self._problems.append(f"after cell {_cell_name(cell, index)} the grader could not inspect the "
-                                      f"kernel ({now}), so the tests it could not check score 0")
-            self._uninspectable = True
-            return False
-        changed = [c for c in _diff(self._fingerprint, now) if c not in self._reported]
-        self._reported.update(changed)
-        if changed:
-            self._tamper(f"by cell {_cell_name(cell, index)}: {', '.join(changed[:5])}"
-                         + (f" and {len(changed) - 5} more" if len(changed) > 5 else "") + " changed")
-        if record_names:
-            self._fingerprint["names"] = now["names"]
-        return True
-
-    async def _replace_kernel(self):
+    async def _discard_kernel(self):
         try:
             await self._async_cleanup_kernel()
         except Exception:  # it is dead or stuck already
-            self.km = self.kc = None
-        self.km = self.create_kernel_manager()
-        await self.async_start_new_kernel()
-        await self.async_start_new_kernel_client()
-        self._fingerprint and self._fingerprint.update(names={})
+            pass
+        self.km = self.kc = None
+
+    async def _replace_kernel(self):
+        await self._discard_kernel()
+        await self._start_kernel()
+
+    async def _silent(self, code, expressions=None, timeout=None):
+        msg_id = self.kc.execute(code, silent=True, store_history=False, user_expressions=expressions or {},
+                                 allow_stdin=False)
+        reply = await asyncio.wait_for(self._reply(msg_id), timeout or self.startup_timeout)
+        return reply["content"]
+
+    async def _reply(self, msg_id):
+        while True:
+            msg = await self.kc.shell_channel.get_msg()
+            if msg["parent_header"].get("msg_id") == msg_id:
+                return msg
+
+    # --- the judge's calls into the kernel
+
+    def _request_from_thread(self, payload):
+        """For the judge, which runs in a worker thread: one request to the kernel, on the event loop."""
+        return asyncio.run_coroutine_threadsafe(self._request(payload), self._loop).result()
+
+    async def _request(self, payload):
+        """Send `payload` to the grader's code in the kernel; its JSON answer, or LearnerError."""
+        if self.kc is None:
+            raise LearnerError("KernelDied", "the learner's kernel was not running")
+        msg_id = self.kc.execute("", silent=True, store_history=False, allow_stdin=False,
+                                 user_expressions={"r": f"__course_grader__({payload!r})"})
+        try:
+            reply = await asyncio.wait_for(self._reply(msg_id), self.timeout)
+        except asyncio.TimeoutError:
+            await ensure_async(self.km.interrupt_kernel())
+            try:
+                await asyncio.wait_for(self._reply(msg_id), 15)
+            except asyncio.TimeoutError:
+                self._problems.append(f"the learner's code ran past the {self.timeout} s limit in a check and had "
+                                      "to be killed; the cells after it ran in a fresh kernel")
+                await self._replace_kernel()
+            raise LearnerError("TimeoutError", f"your code ran past the {self.timeout} s time limit in this check")
+        finally:
+            self._sent_back += await self._drain_iopub()
+        if not await ensure_async(self.km.is_alive()):
+            self._problems.append("the kernel died while a check ran the learner's code; later cells ran in a fresh kernel")
+            await self._replace_kernel()
+            raise LearnerError("KernelDied", "the Python process running your code died in this check")
+        result = reply["content"].get("user_expressions", {}).get("r", {})
+        text = result.get("data", {}).get("text/plain", "") if result.get("status") == "ok" else ""
+        if result.get("status") != "ok":
+            self.log.warning("the grader's code in the kernel failed: %s", str(result)[:500])
+        if len(text) > self.answer_limit:
+            raise LearnerError("AnswerTooLarge", f"your code sent back {len(text) / 1e6:.0f} MB to one check; "
+                               f"at most {self.answer_limit / 1e6:.0f} MB count")
+        try:
+            return ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise LearnerError("UnreadableAnswer", "the kernel's answer was not the grader's data") from None
+
+    async def _drain_iopub(self):
+        """Bytes of what the kernel printed or displayed during a check (thrown away, but counted)."""
+        size = 0
+        while self.kc is not None:
+            try:
+                msg = await self.kc.iopub_channel.get_msg(timeout=0)
+            except Empty:
+                break
+            size += message_size(msg)
+        return size
 
     # --- one cell
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         if cell.cell_type != "code" or not cell.source.strip():
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
-        name = _cell_name(cell, cell_index)
-        test = _test_cell(cell)
-        checked = await self._check(cell, cell_index, record_names=False) if test else True
-        self._kept = self._cut = 0
         started = time.monotonic()
         try:
-            # test cells stay out of the kernel's history, where later learner code could read them
-            await super().async_execute_cell(cell, cell_index, execution_count, store_history and not test)
+            if _test_cell(cell):
+                return await self._judge_cell(cell, cell_index)
+            cell = await self._kernel_cell(cell, cell_index, execution_count, store_history)
+            if not _learner_cell(cell):  # a locked cell: the helpers and data the tests use, here too
+                await self._judge_locked(cell, cell_index)
+            return cell
+        finally:
+            self._cell_seconds += time.monotonic() - started
+
+    async def _judge_locked(self, cell, index):
+        saved = {k: os.environ.get(k) for k in self._judge_env}
+        os.environ.update(self._judge_env)
+        try:
+            _, error = await self._in_thread(self._judge.run, cell.source)
+        finally:
+            for k, v in saved.items():
+                os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+        if error is not None:
+            self._problems.append(f"the grader could not run locked cell {_cell_name(cell, index)} "
+                                  f"({error_name(error)}: {error_text(error)[:200]}); tests that use it fail")
+
+    async def _judge_cell(self, cell, index):
+        """A test cell, run by the judge: its verdict and messages become the cell's outputs."""
+        cell.outputs = []
+        cell.execution_count = None
+        self._sent_back = 0
+        if self._own_work is None:
+            self._own_work = own_work_violations(self._own_work_cells, self._judge.ns.get("BUILTIN_NAMES") or {})
+            for name, reasons in self._own_work.items():
+                self._problems.append(f"{name} is not the learner's own work ({'; '.join(reasons)}): "
+                                      f"the checks of {name} score 0")
+        printed, error = await self._in_thread(self._judge.run, cell.source, self._seed(_cell_name(cell, index)))
+        if printed:
+            cell.outputs.append(new_output("stream", name="stdout", text=printed[:self.output_limit]))
+        used = [name for name in self._own_work if re.search(rf"\b{re.escape(name)}\b", cell.source)]
+        if error is None and used:
+            error = LearnerError("NotOwnWork", f"{', '.join(used)} reaches PyTorch's built-in that it should "
+                                 f"implement ({'; '.join(self._own_work[used[0]])}), so this check scores 0")
+        if error is not None:
+            cell.outputs.append(_error(error_name(error), error_text(error)))
+        if self._sent_back > self.output_limit:
+            self._problems.append(f"the learner's code printed {self._sent_back / 1e6:.0f} MB during the checks of "
+                                  f"cell {_cell_name(cell, index)}; none of it was kept")
+        return cell
+
+    async def _in_thread(self, fn, *args):
+        self._loop = asyncio.get_running_loop()
+        self._sent_back = 0
+        return await asyncio.to_thread(fn, *args)
+
+    async def _kernel_cell(self, cell, cell_index, execution_count, store_history):
+        """A learner's cell or a locked cell, run in the kernel as nbgrader would, with the guards."""
+        name = _cell_name(cell, cell_index)
+        self._kept = self._cut = 0
+        try:
+            await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
             cell.outputs.append(_error("KernelDied", "the Python process running the notebook died in this cell "
                                        "(os._exit, a crash, or out of memory); the cells after it ran in a fresh one"))
@@ -492,12 +467,10 @@ class GuardedExecute(Execute):
             self._problems.append(f"cell {name} ran past the {self.timeout} s limit and had to be killed")
             await self._replace_kernel()
             return cell
-        finally:
-            self._cell_seconds += time.monotonic() - started
         if self._cut:
             cell.outputs.append(new_output("stream", name="stdout", text=(
                 f"\n[the grader cut this cell's output here: {self._cut / 1e6:.1f} MB more were not kept]\n")))
-            self._problems.append(f"cell {name} printed {(self._kept + self._cut) / 1e6:.0f} MB of output; "
+            self._problems.append(f"cell {name} sent back {(self._kept + self._cut) / 1e6:.0f} MB of output; "
                                   f"only the first {self.output_limit / 1e6:.0f} MB were kept")
         for out in cell.outputs:
             if out.output_type != "error":
@@ -510,27 +483,45 @@ class GuardedExecute(Execute):
                 self._problems.append(f"cell {name} asked for input(), which grading cannot answer")
             elif _learner_cell(cell) and out.ename not in ("NotImplementedError", "KeyboardInterrupt"):
                 self._problems.append(f"cell {name} raised {out.ename}: {str(out.evalue)[:120]}")
-        if not _learner_cell(cell):
-            checked = await self._check(cell, cell_index, record_names=True) and checked
-        if test and not checked:
-            cell.outputs.append(_error("GradingCheckError", "the grader could not inspect the kernel after this "
-                                       "cell (out of memory?), so this test cannot count"))
-        if test and self._tampering:
-            cell.outputs.append(_error("GradingIntegrityError", "the submission changed what the tests rely on ("
-                                       + "; ".join(self._tampering) + "), so this test cannot count"))
         return cell
 
     def output(self, outs, msg, display_id, cell_index):
-        if msg["msg_type"] != "error":  # errors always count: they decide the score
-            content = msg.get("content", {})
-            size = len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
-            if self._kept + size > self.output_limit:
-                self._cut += size
+        size = message_size(msg)
+        if self._kept + size > self.output_limit:
+            self._cut += size
+            if msg["msg_type"] != "error":
                 return None
+            content = msg["content"]  # an error still counts (it decides nothing now), but cut to its name
+            msg = dict(msg, content=dict(ename=str(content.get("ename", "Error"))[:100],
+                                         evalue=str(content.get("evalue", ""))[:1000], traceback=[]))
+        else:
             self._kept += size
         return super().output(outs, msg, display_id, cell_index)
 
     execute_cell = run_sync(async_execute_cell)
+
+
+def message_size(msg):
+    """Bytes of everything a kernel's message carries back: text, data, metadata, transient, buffers."""
+    content = msg.get("content", {})
+    try:
+        size = len(json.dumps(content, default=str))
+    except (ValueError, TypeError, RecursionError):
+        size = len(str(content))
+    return size + len(json.dumps(msg.get("metadata", {}), default=str)) + sum(len(b) for b in msg.get("buffers", []) or [])
+
+
+def _read_secret(path):
+    """The course's grading secret, made (random, readable by its owner only) when missing."""
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except FileNotFoundError:
+        secret = os.urandom(32).hex()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secret + "\n")
+        return secret
 
 
 def _error(ename, evalue):

@@ -1,0 +1,155 @@
+"""What the grader runs inside a learner's kernel, and the data format both sides speak.
+
+The grader never runs a test in the learner's Python process. A test calls the learner's code
+through `learner_call(f, *args)`; at grading time that call travels to the kernel as JSON, this
+module's `serve` runs `f` there (a learner function, or a probe from the notebook's locked helper
+cells) and sends back what it returned, as JSON again. The test then compares that data with the
+expected values in the grader (tools/judge.py). Whatever this code does in the kernel, and whatever
+the learner does to it, only changes the data sent back; the data is then checked.
+
+Data format (`encode`/`decode`): JSON values, plus tagged objects for what JSON lacks:
+tuples, dicts, tensors (dtype, shape, base64 bytes), dtypes, devices, a learner's names
+({"__learner__": name}) and anything else as an opaque {"__object__": type name}. Decoding never
+unpickles or evaluates anything: only these tags, a fixed list of dtypes, and bounded depth.
+
+This file is plain source on purpose: the grader sends its text to the kernel (`install_code`).
+"""
+import base64
+import json
+
+DTYPES = ("float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool")
+MAX_DEPTH = 32
+
+
+class Opaque:
+    """An object the other side could not send as data (its type name only)."""
+
+    def __init__(self, type_name):
+        self.type_name = str(type_name)[:200]
+
+    def __repr__(self):
+        return f"<{self.type_name} object>"
+
+
+class LearnerName:
+    """A name in the learner's namespace, as sent between the two sides."""
+
+    def __init__(self, name):
+        self.name = name
+
+
+def encode(value, depth=0):
+    """`value` as JSON-able data (see the module's docstring)."""
+    import torch
+    if depth > MAX_DEPTH:
+        return {"__object__": "too deeply nested"}
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if type(value) is LearnerName:
+        return {"__learner__": value.name}
+    if isinstance(value, torch.Tensor):
+        x = value.detach().cpu()
+        dtype = str(x.dtype).replace("torch.", "")
+        if dtype not in DTYPES:
+            return {"__object__": f"tensor of dtype {dtype}"}
+        data = x.float() if dtype == "bfloat16" else x
+        raw = data.contiguous().numpy().tobytes()
+        return {"__tensor__": {"dtype": dtype, "shape": list(x.shape), "data": base64.b64encode(raw).decode(),
+                               "requires_grad": bool(value.requires_grad)}}
+    if isinstance(value, torch.dtype):
+        return {"__dtype__": str(value).replace("torch.", "")}
+    if isinstance(value, torch.device):
+        return {"__device__": str(value)}
+    if type(value) is list:
+        return [encode(v, depth + 1) for v in value]
+    if type(value) is tuple:
+        return {"__tuple__": [encode(v, depth + 1) for v in value]}
+    if type(value) is dict and all(type(k) is str for k in value):
+        return {"__dict__": {k: encode(v, depth + 1) for k, v in value.items()}}
+    if isinstance(value, (bool, int, float, str)):  # a subclass: sent as the plain value it claims to be
+        return {"__object__": type(value).__name__}
+    return {"__object__": type(value).__qualname__}
+
+
+def decode(data, depth=0, learner=None):
+    """The value `data` (from `encode`) stands for. `learner(name)` turns a learner's name into
+    an object of this side (default: LearnerName). Raises ValueError on anything else."""
+    import numpy
+    import torch
+    if depth > MAX_DEPTH:
+        raise ValueError("data nested too deeply")
+    if data is None or type(data) in (bool, int, float, str):
+        return data
+    if type(data) is list:
+        return [decode(v, depth + 1, learner) for v in data]
+    if type(data) is not dict or len(data) != 1:
+        raise ValueError("not data of the grader's format")
+    (tag, body), = data.items()
+    if tag == "__tuple__" and type(body) is list:
+        return tuple(decode(v, depth + 1, learner) for v in body)
+    if tag == "__dict__" and type(body) is dict:
+        return {str(k): decode(v, depth + 1, learner) for k, v in body.items()}
+    if tag == "__learner__" and type(body) is str:
+        return learner(body) if learner else LearnerName(body)
+    if tag == "__dtype__" and body in DTYPES:
+        return getattr(torch, body)
+    if tag == "__device__" and type(body) is str:
+        return torch.device(body)
+    if tag == "__object__":
+        return Opaque(body)
+    if tag == "__tensor__" and type(body) is dict:
+        dtype, shape = body.get("dtype"), body.get("shape")
+        if dtype not in DTYPES or type(shape) is not list or not all(type(n) is int and n >= 0 for n in shape):
+            raise ValueError("a tensor with an unknown dtype or shape")
+        raw = base64.b64decode(body.get("data", ""), validate=True)
+        numpy_dtype = "float32" if dtype == "bfloat16" else dtype
+        array = numpy.frombuffer(raw, dtype=numpy_dtype)
+        count = 1
+        for n in shape:
+            count *= n
+        if array.size != count:
+            raise ValueError("a tensor whose data does not fill its shape")
+        tensor = torch.from_numpy(array.copy()).reshape(shape)
+        return tensor.to(torch.bfloat16) if dtype == "bfloat16" else tensor
+    raise ValueError(f"unknown tag {tag!r}")
+
+
+def serve(request):
+    """Answer one request of the grader (a JSON string) in the kernel; returns a JSON string.
+
+    {"op": "resolve", "names": [...]}: for each name, whether the learner's namespace has it and
+    whether it is callable (then it stays there) or a value (then it is sent as data).
+    {"op": "call", "name": n, "args": [...], "kwargs": {...}}: the result of n(*args, **kwargs)."""
+    ns = get_ipython().user_ns  # noqa: F821 (IPython's)
+    try:
+        req = json.loads(request)
+        if req["op"] == "resolve":
+            answer = {}
+            for name in req["names"]:
+                if name not in ns:
+                    answer[name] = {"kind": "missing"}
+                elif callable(ns[name]):
+                    answer[name] = {"kind": "callable"}
+                else:
+                    answer[name] = {"kind": "value", "value": encode(ns[name])}
+            return json.dumps({"ok": answer})
+        look_up = lambda name: ns[name]  # noqa: E731
+        args = decode(req["args"], learner=look_up)
+        kwargs = decode(req["kwargs"], learner=look_up)
+        return json.dumps({"ok": encode(ns[req["name"]](*args, **kwargs))})
+    except BaseException as e:  # the learner's error, a KeyboardInterrupt at the time limit, ...
+        return json.dumps({"error": [type(e).__name__, str(e)[:2000]]})
+
+
+def install_code():
+    """Code that defines `serve` (and this module) in a kernel, out of the learner's namespace but one name."""
+    with open(__file__) as f:
+        source = f.read()
+    return ("def __course_grader_install(source):\n"
+            "    import types\n"
+            "    module = types.ModuleType('course_grader')\n"
+            "    module.get_ipython = get_ipython\n"
+            "    exec(compile(source, 'course_grader', 'exec'), module.__dict__)\n"
+            "    get_ipython().user_ns['__course_grader__'] = module.serve\n"
+            f"__course_grader_install({source!r})\n"
+            "del __course_grader_install\n")
