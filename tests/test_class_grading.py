@@ -161,7 +161,7 @@ def test_stuck_grading_is_killed_with_its_kernel(tmp_path, monkeypatch):
     started = time.monotonic()
     rc, log = grade.run_worker(grade.start_forkserver(), argv, course, env, deadline=15)
     assert rc is None and time.monotonic() - started < 30, f"not stopped at its deadline (exit code {rc}):\n{log}"
-    kernel = re.search(r"--existing (\S+)", log)  # the kernel's banner names its connection file
+    kernel = re.search(r"kernel started: (\S+)", log)  # the grader logs the kernel's connection file
     assert kernel, f"the kernel never started, so this tests nothing:\n{log}"
     gone = time.monotonic() + 10
     while _running(kernel.group(1)) and time.monotonic() < gone:

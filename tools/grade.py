@@ -155,12 +155,19 @@ def mend(nb, release):
     return problems
 
 
+def printable(text):
+    """`text` without control characters (a learner's error message may hold terminal escapes)."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", text)
+
+
 def _restore_metadata(nb, release):
     """Each cell's nbgrader metadata as the student copy has it: a cell whose grade_id the student
     copy has gets that cell's metadata (and type); any other nbgrader metadata, malformed or not,
     and a second cell claiming the same grade_id, lose it and become plain cells."""
     originals = {c.metadata["nbgrader"]["grade_id"]: c for c in release.cells if "grade_id" in c.metadata.get("nbgrader", {})}
     seen, changed = set(), 0
+    for cell in nb.cells:  # only the grader writes its note
+        cell.metadata.pop(grading.NOTE_KEY, None)
     for i, cell in enumerate(nb.cells):
         meta = cell.metadata.get("nbgrader")
         if meta is None:
@@ -326,10 +333,11 @@ def _grade_learner(coursedir, assignment, student, notebooks, options, base, slo
              f"--SandboxedKernelManager.cpus={slot_cpus(slot, options.workers, os.cpu_count() or 1)}"]
     rc, log = run_worker(options.context, argv, coursedir.root, env, deadline)
     graded = stage / "autograded" / student / assignment
-    if "KernelStartError" in log:  # the machine's fault: no score, and the instructor grades again
-        return student, {n: ["NOT GRADED: no kernel could be started for it on this machine "
-                             f"({failure_reason(rc, log, deadline)}); grade this learner again"] for n in notebooks}, \
-            time.monotonic() - start, 0.0, False
+    entries = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
+    failures = [e["machine_failure"] for e in entries if "machine_failure" in e]
+    if failures:  # the machine's fault: no score, and the instructor grades again
+        return student, {n: [f"NOT GRADED: {failures[0]} on this machine; grade this learner again"]
+                         for n in notebooks}, time.monotonic() - start, 0.0, False
     if rc != 0 or not all((graded / f"{n}.ipynb").exists() for n in notebooks):
         # Graded as the blank copy instead, so the gradebook and the feedback say what happened.
         reason = failure_reason(rc, log, deadline)
@@ -341,13 +349,12 @@ def _grade_learner(coursedir, assignment, student, notebooks, options, base, slo
         if rc != 0:
             problems = {n: [reason, "grading the blank copy failed too: see the log"] for n in notebooks}
             sys.stderr.write(log)
-    if report.exists():
-        for line in report.read_text().splitlines():
-            entry = json.loads(line)
-            found = problems.setdefault(entry["notebook"], [])
-            found += [p for p in entry["problems"] if p not in found]
+    entries = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
+    for entry in entries:
+        found = problems.setdefault(entry["notebook"], [])
+        found += [p for p in entry.get("problems", []) if p not in found]
     install(graded, Path(coursedir.format_path(coursedir.autograded_directory, student, assignment)))
-    cell_seconds = _cell_seconds(log)
+    cell_seconds = sum(entry.get("cell_seconds", 0.0) for entry in entries)
     return student, problems, time.monotonic() - start, cell_seconds, True
 
 
@@ -361,10 +368,6 @@ def stage_blank(coursedir, assignment, student, notebooks, stage, reason):
         nbformat.write(grading.add_note(blank, [reason + "; the blank student copy was graded in its place, "
                                                 "so every test scores 0"]), folder / f"{name}.ipynb")
     return {name: [reason] for name in notebooks}
-
-
-def _cell_seconds(log):
-    return sum(float(x) for x in (line.rsplit(" ", 2)[-2] for line in log.splitlines() if "cell-seconds" in line))
 
 
 def install(graded, dest):
@@ -452,7 +455,7 @@ def main(argv=None):
                 continue
             submission = gb.find_submission(assignment, student)
             print(f"{student:<24}{submission.score:>8g}{submission.max_score:>6g}")
-    lines = [f"PROBLEM {student}/{name}.ipynb: " + "; ".join(found)
+    lines = [f"PROBLEM {student}/{name}.ipynb: " + printable("; ".join(found))
              for student in students for name, found in sorted(results[student].items()) if found]
     print("\n" + "\n".join(lines) if lines else "\nno problems found")
     print(f"\ngrade: {len(students)} learners in {elapsed:.1f} s ({elapsed / len(students):.1f} s each, "

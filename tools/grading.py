@@ -1,26 +1,25 @@
 """What makes autograding safe with any submission, plugged into nbgrader by nbgrader_config.py.
 
-`GuardedExecute` replaces nbgrader's `Execute` step. It runs each learner's notebook like
-nbgrader does, and also:
+`GuardedExecute` replaces nbgrader's `Execute` step. The learner's cells run in the learner's
+kernel; the verdicts are decided outside it:
 
-- runs the kernel in a sandbox (`SandboxedKernelManager`, bubblewrap): the course folder, the
-  home folder and /tmp are hidden, the file system is read-only but for an empty working folder
-  of its own, there is no network (so no gradebook server either), and memory is capped. The
-  learner's code cannot read the hidden tests or the solutions, nor write to the gradebook or to
-  another learner's folder;
-- keeps grading after a kernel death (`os._exit`, a segfault): the cell gets an error, a fresh
-  kernel runs the cells after it; and after a cell that ignores the timeout's interrupt;
-- cuts a cell's output past `output_limit` bytes, so a submission that prints hundreds of MB
-  cannot exhaust the grader;
-- fails every test cell that runs after the submission tampered with what the tests rely on:
-  rebinding `torch.testing.assert_close`, `torch.allclose`, builtins, the loss functions the
-  tests compare with, or a name the locked cells defined; found in the learner's code before it
-  runs, and checked in the kernel before and after each test cell;
-- writes what went wrong on top of the graded notebook (so the learner's feedback says it) and
-  as one line per notebook to the file named by $COURSE_GRADING_REPORT (for the instructor).
-
-The guard runs in the same Python process as the learner's code, so a learner who studies it
-could still hide a patch from it; the static check of the learner's code is there for that.
+- test cells never run in the kernel. The judge (tools/judge.py) runs them here, in the grader's
+  process, with the notebook's locked cells (restored from the gradebook by nbgrader) for helpers;
+  they reach the learner's code only through `learner_call`, which sends inputs to the kernel and
+  takes results back as data (tools/kernel_side.py). Hidden tests and expected values never enter
+  the kernel; their random inputs are drawn from a seed of the course's secret and the learner's
+  id. The judge writes each test cell's outputs (what it printed, and its failure): nothing the
+  kernel prints, hooks, patches, raises or swallows can turn a failure into a pass;
+- the kernel runs in a sandbox by allowlist (tools/sandbox.py): the Python environment, the data
+  it needs (held-out test sets without their labels, tools/heldout.py) and an empty working
+  folder, as an unprivileged user, with its memory, processes and cores capped by cgroups;
+- calls into PyTorch's built-ins that the assignment asks the learner to write are found in the
+  learner's code (tools/own_work.py): that function's checks score 0;
+- a kernel that does not start is retried (the machine's fault, never the learner's); a dead or
+  stuck kernel is replaced and grading goes on; everything the kernel sends back counts against
+  `output_limit` per cell, metadata included;
+- what went wrong is written on top of the graded notebook (so the learner's feedback says it)
+  and as one line per notebook to the file named by $COURSE_GRADING_REPORT (for the instructor).
 """
 import ast
 import asyncio
@@ -36,7 +35,7 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_markdown_cell, new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Enum, Integer, List, Unicode
+from traitlets import Bool, Enum, Integer, List, Unicode
 
 import heldout
 import kernel_side
@@ -211,6 +210,7 @@ class GuardedExecute(Execute):
                     "labels stay with the grader.").tag(config=True)
     start_attempts = Integer(3, help="Tries to start a kernel before grading gives up on the machine.").tag(config=True)
     startup_timeout = Integer(120, help="Seconds a kernel may take to start.").tag(config=True)
+    store_widget_state = Bool(False, help="Widget state is the learner's output: not kept.").tag(config=True)
     # The kernel holds nothing worth a graceful exit, which waits for torch's teardown (1-2 s).
     shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate").tag(config=True)
 
@@ -230,17 +230,24 @@ class GuardedExecute(Execute):
         self._tampering = []
         self._kept = self._cut = 0
         info = (resources or {}).get("nbgrader", {})
+        self._name = (resources or {}).get("unique_key") or "notebook"
         self._learner = f"{info.get('student', '')}/{info.get('assignment', '')}/{info.get('notebook', '')}"
         learner = [c.source for c in nb.cells if c.cell_type == "code" and _learner_cell(c)]
         locked = [c.source for c in nb.cells if c.cell_type == "code" and not _learner_cell(c)]
         aliases = import_aliases(locked + learner)
         watched = locked_callables(locked)
+        self._own_work_cells = [(_cell_name(c, i), c.source) for i, c in enumerate(nb.cells)
+                                if c.cell_type == "code" and _learner_cell(c)]
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code" and _learner_cell(cell):
                 for what in tampering_in_code(cell.source, aliases, watched):
                     self._tamper(f"cell {_cell_name(cell, index)} {what}")
-        self._own_work_cells = [(_cell_name(c, i), c.source) for i, c in enumerate(nb.cells)
-                                if c.cell_type == "code" and _learner_cell(c)]
+        helpers = [c.source for c in nb.cells if c.cell_type == "code" and not _learner_cell(c) and not _test_cell(c)]
+        for what in rebinds_locked_names(self._own_work_cells, helpers):
+            self._tamper(what)
+        for reasons in own_work_violations(self._own_work_cells, {"the notebook": []}, anywhere=True).values():
+            for what in reasons:
+                self._tamper(what)
         self._own_work = None  # found once the helper cells have said what is the learner's own work
         self._cell_seconds = 0.0
         with tempfile.TemporaryDirectory(prefix="course-judge-") as views:
@@ -248,7 +255,6 @@ class GuardedExecute(Execute):
             self._judge = Judge(self._request_from_thread)
             self._judge_env = {"COURSE_DATA_DIR": judge_data} if judge_data else {}
             nb, resources = super().preprocess(nb, resources, km)
-        self.log.info("cell-seconds %.3f total", self._cell_seconds)
         self._report(nb, resources)
         return nb, resources
 
@@ -263,17 +269,23 @@ class GuardedExecute(Execute):
     def _report(self, nb, resources):
         problems = list(self._problems)
         if self._tampering:
-            problems.insert(0, "changes what the tests rely on (" + "; ".join(self._tampering)
-                            + "): it cannot change a verdict, which the grader decides outside the notebook")
-        name = resources.get("unique_key") or "notebook"
+            problems.insert(0, "changes what the tests rely on or reaches past its own code ("
+                            + "; ".join(self._tampering[:5]) + (f"; and {len(self._tampering) - 5} more"
+                                                                if len(self._tampering) > 5 else "")
+                            + "): every test scores 0")
         if problems:
             add_note(nb, problems)
-        path = os.environ.get(REPORT_ENV)
-        if path and problems:
-            with open(path, "a") as f:
-                f.write(json.dumps({"notebook": name, "problems": problems}) + "\n")
+        self._write_report(problems=problems, cell_seconds=round(self._cell_seconds, 3))
         for p in problems:
-            self.log.warning("%s: %s", name, p)
+            self.log.warning("%s: %s", self._name, p)
+
+    def _write_report(self, **entry):
+        """One line of JSON for the class command ($COURSE_GRADING_REPORT): what it knows of this
+        notebook comes from here, never from the log, which the learner's output could imitate."""
+        path = os.environ.get(REPORT_ENV)
+        if path:
+            with open(path, "a") as f:
+                f.write(json.dumps({"notebook": self._name, **entry}) + "\n")
 
     # --- the kernel
 
@@ -305,7 +317,7 @@ class GuardedExecute(Execute):
                     await Execute.async_start_new_kernel(self, **kwargs)
                 await Execute.async_start_new_kernel_client(self)
                 content = await self._silent(kernel_side.install_code())
-                self.log.info("grader installed in the kernel: %s", content.get("status"))
+                self.log.info("kernel started: %s", getattr(self.km, "connection_file", ""))
                 if content.get("status") != "ok":
                     raise RuntimeError(f"the grader's code could not be installed in the kernel: {content.get('evalue')}")
                 return
@@ -315,6 +327,7 @@ class GuardedExecute(Execute):
                 await self._discard_kernel()
                 self.km = self.create_kernel_manager()
                 await asyncio.sleep(2 * attempt)
+        self._write_report(machine_failure=f"no kernel could be started in {self.start_attempts} tries ({last})")
         raise KernelStartError(f"no kernel could be started in {self.start_attempts} tries ({last})")
 
     async def _discard_kernel(self):
@@ -376,6 +389,8 @@ class GuardedExecute(Execute):
         if len(text) > self.answer_limit:
             raise LearnerError("AnswerTooLarge", f"your code sent back {len(text) / 1e6:.0f} MB to one check; "
                                f"at most {self.answer_limit / 1e6:.0f} MB count")
+        if not _ONE_STRING.fullmatch(text):  # a repr of the JSON string `serve` returns, nothing else
+            raise LearnerError("UnreadableAnswer", "the kernel's answer was not the grader's data")
         try:
             return ast.literal_eval(text)
         except (ValueError, SyntaxError, MemoryError, RecursionError):
@@ -403,16 +418,27 @@ class GuardedExecute(Execute):
                 return await self._judge_cell(cell, cell_index)
             cell = await self._kernel_cell(cell, cell_index, execution_count, store_history)
             if not _learner_cell(cell):  # a locked cell: the helpers and data the tests use, here too
+                await self._keep_in_kernel(cell)
                 await self._judge_locked(cell, cell_index)
             return cell
         finally:
             self._cell_seconds += time.monotonic() - started
 
+    async def _keep_in_kernel(self, cell):
+        """The kernel keeps what this locked cell defined, as it is now: the checks call the helpers
+        they trust, whatever the learner's cells bind to those names later."""
+        names = sorted(bound_names(cell.source))
+        if names and self.kc is not None:
+            try:
+                await self._request(json.dumps({"op": "keep", "names": names}))
+            except LearnerError:
+                pass
+
     async def _judge_locked(self, cell, index):
         saved = {k: os.environ.get(k) for k in self._judge_env}
         os.environ.update(self._judge_env)
         try:
-            _, error = await self._in_thread(self._judge.run, cell.source)
+            _, error = await self._in_thread(self._judge.run, cell.source, None, False)
         finally:
             for k, v in saved.items():
                 os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
@@ -426,7 +452,8 @@ class GuardedExecute(Execute):
         cell.execution_count = None
         self._sent_back = 0
         if self._own_work is None:
-            self._own_work = own_work_violations(self._own_work_cells, self._judge.ns.get("BUILTIN_NAMES") or {})
+            self._own_work = own_work_violations(self._own_work_cells, self._judge.ns.get("BUILTIN_NAMES") or {},
+                                                 anywhere=True)
             for name, reasons in self._own_work.items():
                 self._problems.append(f"{name} is not the learner's own work ({'; '.join(reasons)}): "
                                       f"the checks of {name} score 0")
@@ -434,7 +461,10 @@ class GuardedExecute(Execute):
         if printed:
             cell.outputs.append(new_output("stream", name="stdout", text=printed[:self.output_limit]))
         used = [name for name in self._own_work if re.search(rf"\b{re.escape(name)}\b", cell.source)]
-        if error is None and used:
+        if self._tampering:
+            error = LearnerError("GradingIntegrityError", "the submission changes what the tests rely on or reaches "
+                                 "past its own code (" + "; ".join(self._tampering[:3]) + "), so no test counts")
+        elif error is None and used:
             error = LearnerError("NotOwnWork", f"{', '.join(used)} reaches PyTorch's built-in that it should "
                                  f"implement ({'; '.join(self._own_work[used[0]])}), so this check scores 0")
         if error is not None:
@@ -501,6 +531,86 @@ class GuardedExecute(Execute):
     execute_cell = run_sync(async_execute_cell)
 
 
+_ONE_STRING = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"", re.S)
+
+
+def bound_names(source):
+    """The names a cell binds at its top level (defs, classes, assignments, imports)."""
+    tree = _parse(source)
+    if tree is None:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+    return names
+
+
+def rebinds_locked_names(learner_cells, locked_sources):
+    """Where the learner's code binds, in any form, a function, class or import of the locked cells
+    (what the checks call) or one of the grader's names: phrases for the instructor. Importing
+    again what a locked cell imported under the same name is fine."""
+    imports, protected = {}, {"learner_call", "__course_grader__", "get_ipython", "__builtins__"}
+    for source in locked_sources:
+        tree = _parse(source)
+        for node in tree.body if tree else []:
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    imports[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom):
+                for a in node.names:
+                    imports[a.asname or a.name] = f"{node.module}.{a.name}"
+        protected |= {n.name for n in (tree.body if tree else [])
+                      if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    protected |= set(imports) | {"BUILTIN_NAMES"}
+    found = []
+    for cell_name, source in learner_cells:
+        tree = _parse(source)
+        if tree is None:
+            continue
+        for name, node in _bindings(tree):
+            if name not in protected:
+                continue
+            if isinstance(node, ast.alias) and imports.get(name) == node.name_path:
+                continue
+            found.append(f"cell {cell_name} binds {name}, which the checks rely on")
+    return list(dict.fromkeys(found))
+
+
+def _bindings(tree):
+    """(name, node) for every binding of a module-level name in `tree`: assignments of all kinds,
+    loop and with targets, walrus, except and match captures, imports, defs and classes, del, and
+    names a function declares global."""
+    def walk(node, declared):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            if not isinstance(node, ast.Lambda) and not declared.get("local"):
+                yield node.name, node
+            inner = {n for sub in ast.walk(node) if isinstance(sub, (ast.Global, ast.Nonlocal)) for n in sub.names}
+            for child in ast.iter_child_nodes(node):
+                yield from walk(child, {"local": True, "global": inner})
+            return
+        local = declared.get("local")
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            if not local or node.id in declared.get("global", ()):
+                yield node.id, node
+        elif isinstance(node, (ast.Import, ast.ImportFrom)) and not local:
+            for a in node.names:
+                a.name_path = (a.name if a.asname or isinstance(node, ast.Import) and "." not in a.name
+                               else a.name.split(".")[0]) if isinstance(node, ast.Import) else f"{node.module}.{a.name}"
+                yield (a.asname or a.name.split(".")[0]), a
+        elif isinstance(node, ast.ExceptHandler) and node.name and not local:
+            yield node.name, node
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name and not local:
+            yield node.name, node
+        for child in ast.iter_child_nodes(node):
+            yield from walk(child, declared)
+    yield from walk(tree, {})
+
+
 def message_size(msg):
     """Bytes of everything a kernel's message carries back: text, data, metadata, transient, buffers."""
     content = msg.get("content", {})
@@ -555,5 +665,5 @@ def add_note(nb, problems, intro="The grader found problems in this submission:"
     else:
         note = new_markdown_cell("**Grader's note.** " + intro + "\n", metadata={NOTE_KEY: True})
         nb.cells.insert(0, note)
-    note.source += "".join(f"\n- {p}" for p in problems)
+    note.source += "".join("\n- " + re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", p) for p in problems)
     return nb

@@ -114,15 +114,23 @@ def decode(data, depth=0, learner=None):
     raise ValueError(f"unknown tag {tag!r}")
 
 
+KEPT = {}  # the locked cells' objects, as they were right after each locked cell ran
+
+
 def serve(request):
     """Answer one request of the grader (a JSON string) in the kernel; returns a JSON string.
 
     {"op": "resolve", "names": [...]}: for each name, whether the learner's namespace has it and
     whether it is callable (then it stays there) or a value (then it is sent as data).
-    {"op": "call", "name": n, "args": [...], "kwargs": {...}}: the result of n(*args, **kwargs)."""
+    {"op": "call", "name": n, "args": [...], "kwargs": {...}}: the result of n(*args, **kwargs), n
+    a locked cell's helper as it was kept, or the learner's function.
+    {"op": "keep", "names": [...]}: keep these objects of the locked cell that just ran."""
     ns = get_ipython().user_ns  # noqa: F821 (IPython's)
     try:
         req = json.loads(request)
+        if req["op"] == "keep":
+            KEPT.update({name: ns[name] for name in req["names"] if name in ns})
+            return json.dumps({"ok": None})
         if req["op"] == "resolve":
             answer = {}
             for name in req["names"]:
@@ -133,10 +141,10 @@ def serve(request):
                 else:
                     answer[name] = {"kind": "value", "value": encode(ns[name])}
             return json.dumps({"ok": answer})
-        look_up = lambda name: ns[name]  # noqa: E731
+        look_up = lambda name: KEPT[name] if name in KEPT else ns[name]  # noqa: E731
         args = decode(req["args"], learner=look_up)
         kwargs = decode(req["kwargs"], learner=look_up)
-        return json.dumps({"ok": encode(ns[req["name"]](*args, **kwargs))})
+        return json.dumps({"ok": encode(look_up(req["name"])(*args, **kwargs))})
     except BaseException as e:  # the learner's error, a KeyboardInterrupt at the time limit, ...
         return json.dumps({"error": [type(e).__name__, str(e)[:2000]]})
 

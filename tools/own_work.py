@@ -146,6 +146,10 @@ ESCAPE_PATHS = [
     "importlib", "inspect", "ctypes", "pickle", "marshal", "dill", "cloudpickle", "copyreg", "shelve",
     "builtins", "__main__", "IPython", "ipykernel", "pydoc", "pkgutil", "runpy", "code", "codeop", "gc", "subprocess",
     "multiprocessing", "zipimport", "imp", "logging.config", "unittest.mock",
+    # what runs code given as text or data: profilers, debuggers, tracers, timers, unpicklers
+    "cProfile", "profile", "pstats", "timeit", "pdb", "bdb", "trace", "doctest", "threading", "_thread",
+    "concurrent", "asyncio", "signal", "atexit", "weakref", "numpy.load", "numpy.lib", "numpy.ctypeslib",
+    "torch.utils.data.datapipes", "torch.multiprocessing", "torch.distributed", "torch.compile",
     "sys.modules", "sys._getframe", "sys.meta_path", "sys.path_hooks", "sys.settrace", "sys.setprofile",
     "os.system", "os.popen", "os.execl", "os.execle", "os.execlp", "os.execv", "os.execve", "os.execvp",
     "os.execvpe", "os.spawnl", "os.spawnv", "os.spawnve", "os.posix_spawn",
@@ -175,16 +179,19 @@ _MAX_INT = 1 << 256
 _MAX_STEPS = 100000  # folding work for one top-level statement
 
 
-def own_work_violations(cells, own_work):
+def own_work_violations(cells, own_work, anywhere=False):
     """cells: list of (cell_name, source) of the learner's code (every cell the learner could edit).
     own_work: {learner_name: [built-in names it must not reach]}, e.g.
         {"mse_loss": ["mse_loss", "MSELoss"], "MySGD": ["SGD", "Optimizer"], ...}
     Returns {learner_name: [reasons]} for every learner_name whose code reaches a forbidden built-in,
     each reason a short phrase for the instructor and learner, e.g.
     "cell 'mse_loss_solution' calls torch.ops.aten.mse_loss", "cell 'my_adam_solution' uses eval()".
+    With `anywhere`, a forbidden reference counts wherever it stands in the learner's code, not only
+    where an own_work name reaches it (a notebook-wide rule: "do not use these built-ins at all").
     """
     own_work = {name: list(forbidden) for name, forbidden in own_work.items()}
     program = _Program(own_work)
+    program.anywhere = anywhere
     reasons = {name: [] for name in own_work}  # name -> [(rank, order, text)]
     for index, (cell_name, source) in enumerate(cells):
         error = program.add_cell(index, str(cell_name), source)
@@ -287,6 +294,7 @@ class _Program:
         self.units = []
         self.parents = {}
         self.keep = []  # trees parsed from magics (their ids must stay unique)
+        self.anywhere = False
 
     def add_cell(self, index, name, source):
         source = source or ""
@@ -465,7 +473,7 @@ class _Program:
             if id(unit) in seen:
                 continue
             order = (2, unit.cell_index, 0)
-            if unit.kind == "stmt" and (unit.cell_index in self.own_cells or unit.patches):
+            if self.anywhere or unit.kind == "stmt" and (unit.cell_index in self.own_cells or unit.patches):
                 for f in unit.findings:
                     if f.kind != "escape":
                         for hit in f.hits(forbidden, self.strip):

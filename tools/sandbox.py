@@ -677,6 +677,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         cmd = ["/bin/sh", "-c", join, "launcher", str(len(procs)), *procs, *limits, *inner]
         kw["env"] = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8"}
         kw["cwd"] = self._rundir
+        # what the kernel writes to its own stdout and stderr is the learner's: it must not reach
+        # the grader's log, which the instructor reads
+        kw["stdout"] = kw["stderr"] = subprocess.DEVNULL
         self.log.debug("kernel in the sandbox: %s", cmd)
         try:
             return await super()._async_launch_kernel(cmd, **kw)

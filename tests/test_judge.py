@@ -1,0 +1,117 @@
+"""The judge (tools/judge.py) on the real assignments, with the learner's kernel played by a
+namespace in this process that answers through tools/kernel_side.py's `serve`: the reference
+solution passes every check, the blank student copy none, nothing a hidden test holds is ever
+sent to the kernel, and answers the kernel forges are never read as a pass."""
+import json
+import types
+
+import nbformat
+import pytest
+
+import kernel_side
+from conftest import ROOT
+from course_tools import secret_lines
+from judge import Judge, LearnerError
+
+SLOW_CELLS = {"test_mnist_accuracy"}  # two epochs of MNIST: the class-grading tests run it
+
+
+def cells(assignment, release=False):
+    folder = "release" if release else "source"
+    return nbformat.read(ROOT / folder / assignment / f"{assignment}.ipynb", as_version=4).cells
+
+
+def is_test(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade") and not meta.get("solution")) and cell.cell_type == "code"
+
+
+def fake_kernel(assignment, release=False):
+    """The learner's kernel, played here: every cell but the tests run in a namespace; returns the
+    `request` function the judge sends its JSON to, and the list of what was sent."""
+    ns = {}
+    for cell in cells(assignment, release):
+        if cell.cell_type == "code" and not is_test(cell) and "epoch_seconds" not in cell.source \
+                and "NBGRADER_EXECUTION" not in cell.source:
+            try:
+                exec(cell.source, ns)
+            except NotImplementedError:
+                pass
+    shell = types.SimpleNamespace(user_ns=ns)
+    module = types.ModuleType("kernel")
+    exec(compile(open(kernel_side.__file__).read(), "kernel", "exec"), module.__dict__)
+    module.get_ipython = lambda: shell
+    sent = []
+
+    def request(payload):
+        sent.append(payload)
+        return module.serve(payload)
+    return request, sent
+
+
+def judge_notebook(assignment, request, source_assignment=None):
+    """Run the source notebook's locked cells and tests in a judge; {grade_id: error or None}."""
+    judge = Judge(request)
+    verdicts = {}
+    for cell in cells(source_assignment or assignment):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or meta.get("grade_id") in SLOW_CELLS:
+            continue
+        if is_test(cell):
+            _, verdicts[meta["grade_id"]] = judge.run(cell.source, seed=1234)
+        elif meta.get("locked"):
+            _, error = judge.run(cell.source, test=False)
+            assert error is None, f"locked cell {meta['grade_id']}: {error!r}"
+    return verdicts
+
+
+ASSIGNMENTS = ["loss_functions", "optimizers", "mnist_classifier"]
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_passes_and_hidden_tests_stay_here(assignment):
+    request, sent = fake_kernel(assignment)
+    verdicts = judge_notebook(assignment, request)
+    assert verdicts and all(v is None for v in verdicts.values()), {g: repr(v) for g, v in verdicts.items() if v}
+    secrets = secret_lines(nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4))
+    assert secrets and sent
+    leaked = [line for line in secrets if any(line in payload for payload in sent)]
+    assert not leaked, f"hidden test code sent to the kernel: {leaked[:3]}"
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_blank_student_copy_fails_every_check(assignment):
+    request, _ = fake_kernel(assignment, release=True)
+    verdicts = judge_notebook(assignment, request)
+    assert verdicts and all(v is not None for v in verdicts.values()), [g for g, v in verdicts.items() if v is None]
+
+
+FORGERIES = {
+    "garbage": lambda payload: "not json",
+    "empty answer": lambda payload: json.dumps({"ok": None}),
+    "says ok to everything": lambda payload: json.dumps({"ok": {"__dict__": {}}}),
+    "a pickle": lambda payload: json.dumps({"ok": {"__pickle__": "gASVAAAAAAAAAAA="}}),
+    "a tensor that lies about its shape": lambda payload: json.dumps({"ok": {"__tensor__": {
+        "dtype": "float32", "shape": [1000000], "data": "AAAAAA==", "requires_grad": True}}}),
+    "nested too deep": lambda payload: json.dumps({"ok": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[0]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}),
+    "an error": lambda payload: json.dumps({"error": ["AssertionError", "passed"]}),
+}
+
+
+@pytest.mark.parametrize("forgery", FORGERIES)
+def test_forged_answers_never_pass(forgery):
+    """Whatever the kernel answers instead of running the learner's code, no check passes."""
+    verdicts = judge_notebook("loss_functions", FORGERIES[forgery])
+    passed = [g for g, v in verdicts.items() if v is None]
+    assert not passed, f"{forgery}: {passed} passed"
+
+
+def test_decode_reads_only_data():
+    assert kernel_side.decode({"__tuple__": [1, "a", None]}) == (1, "a", None)
+    for bad in [{"__tensor__": {"dtype": "object", "shape": [1], "data": ""}}, {"__pickle__": ""},
+                {"__tensor__": {"dtype": "float32", "shape": [-1], "data": ""}}, {"a": 1, "b": 2},
+                {"__dtype__": "__class__"}]:
+        with pytest.raises(ValueError):
+            kernel_side.decode(bad)
+    with pytest.raises(LearnerError):
+        Judge(lambda payload: "[1, 2")._ask({"op": "resolve", "names": []})
