@@ -85,3 +85,5 @@ class HideHiddenTestCode(ClearHiddenTests):
 _HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestCode, CSSHTMLHeaderPreprocessor]
+# A learner's outputs are shown in the feedback page as text, never as live HTML or scripts.
+c.HTMLExporter.sanitize_html = True

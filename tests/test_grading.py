@@ -115,7 +115,7 @@ MISTAKES = {"loss_functions": LOSS_FUNCTIONS, "optimizers": OPTIMIZERS, "mnist_c
 # What the feedback must show of the tests' messages (visible tests, and hidden ones), per assignment and learner.
 FEEDBACK_MESSAGES = {
     "loss_functions": {"sumsquares": "Square each difference, then take the mean",
-                       "builtins": "built-in l1_loss", "detached": "cut off from autograd"},
+                       "builtins": "PyTorch's built-in losses", "detached": "cut off from autograd"},
     "optimizers": {"lateloss": "record the loss before optimizer.step()", "generator": "MyAdam(): after step 1, parameter 0 of shape (3,) differs"},
     "mnist_classifier": {"forgetful": "call model.train() first", "logsoftmax": "remove the log_softmax at the end",
                          "flatsize": "check the in_features of your Linear layer",

@@ -17,9 +17,11 @@ def notebook_builtin_names(assignment):
     nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code" and "BUILTIN_NAMES" in cell.source:
+            names = {}  # the cell's constant assignments, run as the judge runs them (no imports needed)
             for stmt in ast.parse(cell.source).body:
-                if isinstance(stmt, ast.Assign) and any(getattr(t, "id", "") == "BUILTIN_NAMES" for t in stmt.targets):
-                    return ast.literal_eval(stmt.value)
+                if isinstance(stmt, ast.Assign):
+                    exec(compile(ast.Module([stmt], []), "<cell>", "exec"), names)
+            return names.get("BUILTIN_NAMES")
     return {}
 
 
@@ -629,5 +631,6 @@ def mse_loss(pred, target):
 
 print(mse_loss(torch.ones(2), torch.zeros(2)), F.mse_loss(torch.ones(2), torch.zeros(2)))
 ''')]
-    assert own_work_violations(cells, LOSSES) == {
-        "mse_loss": ["cell 'mse_loss_solution' calls F.mse_loss (at top level)"]}
+    found = own_work_violations(cells, LOSSES)  # the notebook forbids every built-in loss in every function
+    assert found["mse_loss"] == ["cell 'mse_loss_solution' calls F.mse_loss (at top level)"]
+    assert set(found) == set(LOSSES)

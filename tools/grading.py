@@ -228,7 +228,7 @@ class GuardedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._problems = []
         self._tampering = []
-        self._kept = self._cut = 0
+        self._kept = self._cut = self._sent_back = 0
         info = (resources or {}).get("nbgrader", {})
         self._name = (resources or {}).get("unique_key") or "notebook"
         self._learner = f"{info.get('student', '')}/{info.get('assignment', '')}/{info.get('notebook', '')}"
@@ -527,6 +527,19 @@ class GuardedExecute(Execute):
         else:
             self._kept += size
         return super().output(outs, msg, display_id, cell_index)
+
+    def _update_display_id(self, display_id, msg):
+        """A display updated again (`display_id`): what it carries counts against the limit too."""
+        size = message_size(msg)
+        if self._kept + size > self.output_limit:
+            self._cut += size
+            return None
+        self._kept += size
+        return super()._update_display_id(display_id, msg)
+
+    def handle_comm_msg(self, outs, msg, cell_index):
+        """Widget messages are counted, never kept: grading needs no widget state."""
+        self._cut += message_size(msg)
 
     execute_cell = run_sync(async_execute_cell)
 
