@@ -183,6 +183,8 @@ def test_attack_earns_and_shows_nothing(attacked, name):
     texts = [outputs_text(graded), raw, html.unescape(re.sub(r"<[^>]+>", "", raw))]
     shown = [s for s in attack["must_not_show"] if any(s in t for t in texts)]
     assert not shown, f"{name} shows {shown}"
+    live = [s for s in attack.get("must_not_be_live", []) if s in raw]
+    assert not live, f"{name} puts live markup in the feedback page: {live}"
     assert not re.search(rf"^{re.escape(name)}\s+-\s+not graded", run["text"], re.M), f"{name} left ungraded"
     assert not [s for s in attack.get("must_not_print", []) if s in run["text"]], f"{name}: printed to the instructor"
     if attack.get("host_file"):

@@ -21,7 +21,9 @@ loses points, a grader process that runs out of memory). Optional keys say what 
   and the grading log on the host must stay under these while it is graded;
 - `must_not_print=[...]`: strings grade.py must not print to the instructor's terminal;
 - `host_file="/tmp/..."`: a file that appears on the grader's machine only if the learner's code
-  ran outside the sandbox (in the sandbox /tmp is the kernel's own).
+  ran outside the sandbox (in the sandbox /tmp is the kernel's own);
+- `must_not_be_live=[...]`: markup that must not appear in the feedback page's HTML as markup
+  (escaped, as text, it is harmless).
 Every attack must also be graded at all: an autograded notebook and a feedback page, no "not
 graded" line, and grade.py exiting 0. Honest learners graded beside the attacks must score what
 they score alone.
@@ -1009,8 +1011,8 @@ OUTPUT = {
                                 round="alone", limits=dict(grader_rss_mb=1000)),
     "output-terminal-escape": dict(build=loss(extra=at_end(OUTPUT_TERMINAL)), max_score=0, must_not_show=[],
                                    must_not_print=["\x1b["]),
-    "output-script-in-feedback": dict(build=loss(extra=at_end(OUTPUT_HTML)), max_score=0,
-                                      must_not_show=["<script>window.PWNED"]),
+    "output-script-in-feedback": dict(build=loss(extra=at_end(OUTPUT_HTML)), max_score=0, must_not_show=[],
+                                      must_not_be_live=["<script>window.PWNED", "<img src=x onerror"]),
 }
 
 
