@@ -1169,8 +1169,52 @@ NEIGHBOURS = {
 }
 
 
+# ----------------------------------------------------------------------------- a second round
+
+# Every loss a lambda (so the check's run-time block, keyed by the function's name, saw "<lambda>")
+# reaching PyTorch's built-ins through a table that no line of the notebook names.
+def _through(table):
+    args = {"huber_loss": ("p, t, delta=1.0", ", delta=delta"), "multi_margin_loss": ("p, t, margin=1.0", ", margin=margin")}
+    return {f"{n}_solution": f"{n} = lambda {args.get(n, ('p, t', ''))[0]}: {table}['{n.upper().replace('_', 'X')}'](p, t"
+                             f"{args.get(n, ('', ''))[1]})\n"
+            for n in ["mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+                      "cross_entropy", "multi_margin_loss"]}
+
+
+TABLE = "{n.upper().replace(chr(95), chr(88)): getattr(F, n) for n in dir(F)}"
+ROUND_TWO = {
+    # functools.singledispatch evaluates a string annotation (typing.get_type_hints): code in a string
+    "own-singledispatch-annotation": dict(build=loss(cells=_through("TBL"), extra=[("check_loss_helper", _d(f"""
+        import functools
+        TBL = {{}}
+        @functools.singledispatch
+        def _disp(x):
+            return x
+        _ann = "TBL.update({TABLE.replace("getattr(F, n)", "getattr(__import__('torch').nn.functional, n)").replace(
+            "dir(F)", "dir(__import__('torch').nn.functional)")}) or int"
+        def _h(x: _ann):
+            return x
+        try:
+            _disp.register(_h)
+        except TypeError:
+            pass
+        """))]), max_score=0, must_not_show=[]),
+    # a helper module written at run time and imported: its code is in no cell
+    "own-module-written-at-run-time": dict(build=loss(cells=_through("lossaux.T"), extra=[("check_loss_helper", _d(f"""
+        import pathlib, sys, tempfile
+        _dir = tempfile.mkdtemp()
+        pathlib.Path(_dir, "lossaux.py").write_text("import torch.nn.functional as F\\nT = {TABLE}\\n")
+        sys.path.insert(0, _dir)
+        import lossaux
+        """))]), max_score=0, must_not_show=[]),
+    # a built-in loss missing from a first list of them (nn.NLLLoss2d), every other answer wrong
+    "own-loss-not-on-the-list": dict(build=loss(cells={"cross_entropy_solution": (
+        "_ce = lambda logits, target: nn.NLLLoss2d()(logits.log_softmax(1), target)\ncross_entropy = _ce\n")}),
+        max_score=0, must_not_show=[]),
+}
+
 ATTACKS = {}
 for _cls, _group in [("forge", FORGE), ("leak", LEAK), ("sandbox", SANDBOX), ("own_work", OWN_WORK),
-                     ("output", OUTPUT), ("neighbours", NEIGHBOURS)]:
+                     ("output", OUTPUT), ("neighbours", NEIGHBOURS), ("own_work", ROUND_TWO)]:
     for _name, _attack in _group.items():
         ATTACKS[_name] = dict(_attack, cls=_cls, assignment=_attack.get("assignment", "loss_functions"))

@@ -24,6 +24,7 @@ kernel; the verdicts are decided outside it:
 import ast
 import asyncio
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -243,6 +244,8 @@ class GuardedExecute(Execute):
                 for what in tampering_in_code(cell.source, aliases, watched):
                     self._tamper(f"cell {_cell_name(cell, index)} {what}")
         helpers = [c.source for c in nb.cells if c.cell_type == "code" and not _learner_cell(c) and not _test_cell(c)]
+        for what in imports_not_installed(self._own_work_cells):
+            self._tamper(what)
         for what in rebinds_locked_names(self._own_work_cells, helpers):
             self._tamper(what)
         for reasons in own_work_violations(self._own_work_cells, {"the notebook": []}, anywhere=True).values():
@@ -561,6 +564,24 @@ def bound_names(source):
         else:
             names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
     return names
+
+
+def imports_not_installed(learner_cells):
+    """Where the learner's code imports a module the grader's environment does not have: a module
+    the learner's code writes at run time, whose code no check reads."""
+    found = []
+    for cell_name, source in learner_cells:
+        tree = _parse(source)
+        for node in ast.walk(tree) if tree else []:
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
+                     else ["."] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                root = name.split(".")[0]
+                if root == "" or root != "." and importlib.util.find_spec(root) is not None:
+                    continue
+                found.append(f"cell {cell_name} imports {name}, which is not installed where it is graded")
+    return list(dict.fromkeys(found))
 
 
 def rebinds_locked_names(learner_cells, locked_sources):

@@ -147,6 +147,7 @@ ESCAPE_PATHS = [
     "builtins", "__main__", "IPython", "ipykernel", "pydoc", "pkgutil", "runpy", "code", "codeop", "gc", "subprocess",
     "multiprocessing", "zipimport", "imp", "logging.config", "unittest.mock",
     # what runs code given as text or data: profilers, debuggers, tracers, timers, unpicklers
+    "functools.singledispatch", "functools.singledispatchmethod", "sys.path", "site",
     "cProfile", "profile", "pstats", "timeit", "pdb", "bdb", "trace", "doctest", "threading", "_thread",
     "concurrent", "asyncio", "signal", "atexit", "weakref", "numpy.load", "numpy.lib", "numpy.ctypeslib",
     "torch.utils.data.datapipes", "torch.multiprocessing", "torch.distributed", "torch.compile",
@@ -473,7 +474,9 @@ class _Program:
             if id(unit) in seen:
                 continue
             order = (2, unit.cell_index, 0)
-            if self.anywhere or unit.kind == "stmt" and (unit.cell_index in self.own_cells or unit.patches):
+            another_own = unit.kind != "stmt" and unit.name in self.own_work  # that function's own finding
+            if self.anywhere and not another_own or unit.kind == "stmt" and (unit.cell_index in self.own_cells
+                                                                             or unit.patches):
                 for f in unit.findings:
                     if f.kind != "escape":
                         for hit in f.hits(forbidden, self.strip):

@@ -351,20 +351,31 @@ def _pid_alive(pid):
     return True
 
 
-def _sweep(parent):
-    """Remove the empty cgroups that graders which died (killed, say) left in `parent`."""
+def _leftovers(parent, pattern):
+    """The folders in `parent` named `pattern` (its group: a grader's pid) whose grader is dead and
+    that are over a minute old: what graders that died (killed, say) left behind."""
     try:
         entries = list(os.scandir(parent))
     except OSError:
         return
     for e in entries:
-        m = re.fullmatch(r"k(\d+)-[0-9a-f]+", e.name)
-        if m and e.is_dir() and not _pid_alive(int(m.group(1))):
-            try:
-                if not _read(os.path.join(e.path, "cgroup.procs")) and time.time() - e.stat().st_mtime > 60:
-                    os.rmdir(e.path)
-            except OSError:
-                pass
+        m = re.fullmatch(pattern, e.name)
+        try:
+            if m and e.is_dir(follow_symlinks=False) and not _pid_alive(int(m.group(1))) \
+                    and time.time() - e.stat(follow_symlinks=False).st_mtime > 60:
+                yield e
+        except OSError:
+            pass
+
+
+def _sweep(parent):
+    """Remove the empty cgroups that graders which died left in `parent`."""
+    for e in _leftovers(parent, r"k(\d+)-[0-9a-f]+"):
+        try:
+            if not _read(os.path.join(e.path, "cgroup.procs")):
+                os.rmdir(e.path)
+        except OSError:
+            pass
 
 
 class KernelCgroup:
@@ -566,16 +577,10 @@ def _run_parent():
 
 
 def _sweep_run_folders(parent):
-    """Remove the run folders that graders which died (killed, say) left in `parent`."""
-    try:
-        entries = list(os.scandir(parent))
-    except OSError:
-        return
-    for e in entries:
-        m = re.fullmatch(r"cg(\d+)-\w+", e.name)
+    """Remove the run folders (of this user) that graders which died left in `parent`."""
+    for e in _leftovers(parent, r"cg(\d+)-\w+"):
         try:
-            if m and e.is_dir(follow_symlinks=False) and e.stat(follow_symlinks=False).st_uid == os.geteuid() \
-                    and not _pid_alive(int(m.group(1))) and time.time() - e.stat().st_mtime > 60:
+            if e.stat(follow_symlinks=False).st_uid == os.geteuid():
                 shutil.rmtree(e.path, ignore_errors=True)
         except OSError:
             pass
