@@ -134,3 +134,42 @@ def test_imports_only_what_colab_preinstalls(path):
         if cell.cell_type == "code":
             for module in imported_modules(cell.source):
                 assert module in allowed, f"{rel(path)} imports {module}, which Colab does not preinstall"
+
+
+@pytest.mark.parametrize("path", graded_notebooks(), ids=rel)
+def test_every_hand_graded_answer_has_its_rubric_beside_it(path):
+    """The Formgrader shows a submission's cells in order: the locked rubric right after each answer."""
+    cells = read(path).cells
+    answers = [i for i, c in enumerate(cells)
+               if c.metadata.get("nbgrader", {}).get("grade") and c.metadata.nbgrader.get("solution")
+               and c.cell_type == "markdown"]
+    assert answers, "every assignment has a written answer graded by hand"
+    for i in answers:
+        grade_id, points = cells[i].metadata.nbgrader["grade_id"], cells[i].metadata.nbgrader["points"]
+        rubric = cells[i + 1] if i + 1 < len(cells) else None
+        assert rubric is not None and rubric.source.startswith(f"**Rubric ({points} points).**"), \
+            f"{grade_id}: put a locked '**Rubric ({points} points).**' cell right after the answer"
+        assert rubric.metadata.get("nbgrader", {}).get("locked"), f"{grade_id}: lock its rubric cell"
+        awarded = sum(int(n) for n in re.findall(r"\*\*(\d+) points?:", rubric.source))
+        assert awarded == points, f"{grade_id}'s rubric gives {awarded} of its {points} points"
+
+
+@pytest.mark.parametrize("path", graded_notebooks(), ids=rel)
+def test_every_assignment_says_how_to_hand_it_in(path):
+    nb = read(path)
+    assignment = path.parent.name
+    section = next((c.source for c in nb.cells if c.source.startswith("## Working in Colab, and how to hand in")), "")
+    assert section, "each assignment has a 'Working in Colab, and how to hand in' section"
+    for needed in ("Save a copy in Drive", f"Copy of {assignment}.ipynb", "Download .ipynb",
+                   "Runtime → Restart session and run all", "Kernel → Restart Kernel and Run All Cells",
+                   "**on a CPU**", "latest file is graded"):
+        assert needed in section, f"the hand-in section should say {needed!r}"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=rel)
+def test_device_is_cuda_or_apple_mps_or_cpu(path):
+    choices = [cell for cell in read(path).cells if re.search(r"\bdevice = torch\.device\(", cell.source)]
+    assert choices or path not in LESSONS, "every lesson picks its device"
+    for cell in choices:
+        assert "torch.cuda.is_available()" in cell.source and "torch.backends.mps.is_available()" in cell.source, \
+            "pick cuda, then Apple's mps, then the cpu"
