@@ -173,3 +173,17 @@ def test_device_is_cuda_or_apple_mps_or_cpu(path):
     for cell in choices:
         assert "torch.cuda.is_available()" in cell.source and "torch.backends.mps.is_available()" in cell.source, \
             "pick cuda, then Apple's mps, then the cpu"
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=rel)
+def test_every_hidden_test_cell_announces_itself(path):
+    """In the student copy a hidden-test cell is empty but for this line: silence must not read as 'passed'."""
+    hidden = {gid: cell for gid, cell in grade_ids(read(path), grade=True, solution=False).items()
+              if "### BEGIN HIDDEN TESTS" in cell.source}
+    assert hidden
+    for grade_id, cell in hidden.items():
+        points = cell.metadata.nbgrader["points"]
+        visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        announced = re.search(r'print\("Hidden tests \((\d+) points?\) will check, when your notebook is graded', visible)
+        assert announced and int(announced.group(1)) == points, \
+            f"{grade_id}: print 'Hidden tests ({points} points) will check, when your notebook is graded, that ...'"
