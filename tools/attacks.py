@@ -1087,7 +1087,7 @@ def _duplicate_ids(nb, cells):
 
 
 def _test_to_markdown(nb, cells):
-    for gid in ("test_mse_loss_basic", "test_mse_loss_hidden", "test_question_loss_purpose"):
+    for gid in ("test_mse_loss_basic", "test_mse_loss_shapes", "test_question_loss_purpose"):
         cell = cells[gid]
         index = nb.cells.index(cell)
         nb.cells[index] = new_markdown_cell(cell.source, metadata=cell.metadata)

@@ -106,7 +106,7 @@ HOSTILE = {
     "empty-file": (lambda course: {NOTEBOOK: b""}, "is an empty file"),
     # cells changed
     "edited-tests": (_edit_tests, "edited; the original test ran instead"),
-    "deleted-tests": (_drop_cells("test_mse_loss_basic", "test_mse_loss_hidden"), "test cells 'test_mse_loss_basic' and 'test_mse_loss_hidden' were deleted"),
+    "deleted-tests": (_drop_cells("test_mse_loss_basic", "test_mse_loss_shapes"), "test cells 'test_mse_loss_basic' and 'test_mse_loss_shapes' were deleted"),
     "deleted-solution": (_drop_cells("mse_loss_solution", wrong=False), "solution cell 'mse_loss_solution' was deleted"),
     # making the tests pass without solving them
     "patches-assert-close": (_cheat("import torch\ntorch.testing.assert_close = lambda *args, **kwargs: None\n"),
