@@ -3,7 +3,9 @@ namespace in this process that answers through tools/kernel_side.py's `serve`: t
 solution passes every check, the blank student copy none, nothing a hidden test holds is ever
 sent to the kernel, and answers the kernel forges are never read as a pass."""
 import json
+import os
 import types
+from unittest import mock
 
 import nbformat
 import pytest
@@ -31,10 +33,11 @@ def fake_kernel(assignment, release=False):
     `request` function the judge sends its JSON to, and the list of what was sent."""
     ns = {}
     for cell in cells(assignment, release):
-        if cell.cell_type == "code" and not is_test(cell) and "epoch_seconds" not in cell.source \
-                and "NBGRADER_EXECUTION" not in cell.source:
+        free = "nbgrader" not in cell.metadata  # the learner's own cells: timing, comparisons (not graded)
+        if cell.cell_type == "code" and not is_test(cell) and not free:
             try:
-                exec(cell.source, ns)
+                with mock.patch.dict(os.environ, NBGRADER_EXECUTION="autograde"):  # as nbgrader runs the kernel
+                    exec(cell.source, ns)
             except NotImplementedError:
                 pass
     shell = types.SimpleNamespace(user_ns=ns)

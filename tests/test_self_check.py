@@ -1,10 +1,14 @@
 """What a learner sees before submitting: each pitfall the lessons and assignments stress fails a
 visible check, with a message that says what to fix. Runs the reference copy's cells in this
 process, as a learner's notebook runs them in Colab (learner_call(f, ...) is f(...) there)."""
+import contextlib
+import io
+import os
+
 import nbformat
 import pytest
 
-from course_tools import ROOT
+from course_tools import HIDDEN_REGION, ROOT
 
 
 def cells_of(assignment):
@@ -12,34 +16,43 @@ def cells_of(assignment):
     return nb.cells
 
 
-def run_visible_check(assignment, test_id, replacements):
-    """Run the notebook's code cells up to `test_id` with the reference solutions, except the
-    `replacements` ({solution grade_id: (old, new)}), and return the check's AssertionError message
-    or None when it passed."""
-    namespace = {}
+def run_cells(assignment, replacements, stop_after=None, skip=(), student=False):
+    """Run the notebook's code cells in one namespace, as a learner's Run All does, with the reference
+    solutions except the `replacements` ({solution grade_id: (old, new)}, old None for the whole cell);
+    test cells only when they are `stop_after` or not in `skip`; `student`: without the hidden tests, as
+    in the student copy. Returns (namespace, printed text)."""
+    namespace, out = {}, io.StringIO()
     for cell in cells_of(assignment):
         meta = cell.metadata.get("nbgrader", {})
         grade_id = meta.get("grade_id")
-        if cell.cell_type != "code" or (meta.get("grade") and grade_id != test_id):
+        if cell.cell_type != "code" or not meta or grade_id in skip:  # free cells: timing, comparisons
+            continue
+        if stop_after and meta.get("grade") and not meta.get("solution") and grade_id != stop_after:
             continue
         source = cell.source
         if grade_id in replacements:
             old, new = replacements[grade_id]
-            if old is None:  # the whole cell written another way
+            if old is None:
                 source = new
             else:
                 assert old in source, f"the reference solution changed: {old!r} is gone from {grade_id}"
                 source = source.replace(old, new)
-        if not meta:  # a learner's free cell (a timing cell, a comparison): not needed by the checks
-            continue
-        if grade_id == test_id:
-            try:
-                exec(source, namespace)
-            except AssertionError as error:
-                return str(error)
-            return None
-        exec(source, namespace)
-    raise AssertionError(f"no test cell {test_id} in {assignment}")
+        if student:
+            source = HIDDEN_REGION.sub("", source)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            exec(source, namespace)
+        if grade_id == stop_after:
+            return namespace, out.getvalue()
+    return namespace, out.getvalue()
+
+
+def run_visible_check(assignment, test_id, replacements):
+    """The message of the visible check `test_id` as a learner's notebook shows it, or None when it passed."""
+    namespace, printed = run_cells(assignment, replacements, stop_after=test_id)
+    assert test_id in namespace["VISIBLE_RESULTS"], f"{test_id} recorded no result"
+    message = namespace["VISIBLE_RESULTS"][test_id][1]
+    assert message is None or f"FAILED {test_id}" in printed, "a failed check says so where it runs"
+    return message
 
 
 PITFALLS = [  # (assignment, test cell, {solution: (reference code or None, the mistake)}, what the message must say)
@@ -120,3 +133,77 @@ def test_visible_checks_carry_two_thirds_of_the_autograded_points(assignment):
     visible = sum(c.metadata.nbgrader["points"] for c in tests if "### BEGIN HIDDEN TESTS" not in c.source)
     print(f"{assignment}: {visible} of {total} auto-graded points checkable before submitting")
     assert visible * 3 >= total * 2, f"{assignment}: visible checks carry {visible} of {total} auto-graded points"
+
+
+MISTAKE_MIDWAY = {  # a mistake early in the notebook: the run must go on past it
+    "loss_functions": ("test_huber_loss_delta", {"huber_loss_solution": (
+        None, "def huber_loss(pred, target, delta=1.0):\n    return (pred - target).abs().mean()\n")}),
+    "optimizers": ("test_my_sgd_basic", {"my_sgd_solution": (
+        None, "class MySGD:\n    def __init__(self, params, lr, momentum=0.0):\n        self.params = list(params)\n\n"
+              "    def zero_grad(self):\n        pass\n\n    def step(self):\n        pass\n")}),
+}
+
+
+@pytest.mark.parametrize("assignment", sorted(MISTAKE_MIDWAY))
+def test_summary_is_the_learners_score_and_a_failure_does_not_stop_the_run(assignment, monkeypatch):
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    namespace, printed = run_cells(assignment, {}, student=True)
+    total = sum(namespace["VISIBLE_CHECKS"].values())
+    assert f"Visible checks: {total} of {total} points" in printed and "FAILED" not in printed
+
+    failing, mistake = MISTAKE_MIDWAY[assignment]
+    namespace, printed = run_cells(assignment, mistake, student=True, skip={"visible_checks_summary"})
+    results = namespace["VISIBLE_RESULTS"]
+    assert set(namespace_checks(assignment)) <= set(results), "a failed check stopped the run"
+    assert results[failing][1] and f"FAILED {failing}" in printed
+    lost = namespace_checks(assignment)[failing]
+    with pytest.raises(AssertionError, match="some visible checks failed"):
+        run_cells(assignment, mistake, student=True)
+    earned = sum(p for g, (p, message) in results.items() if message is None)
+    assert earned <= total - lost
+
+
+def namespace_checks(assignment):
+    """The summary cell's list of visible checks: {grade id: points}."""
+    summary = next(c for c in cells_of(assignment)
+                   if c.metadata.get("nbgrader", {}).get("grade_id") == "visible_checks_summary")
+    namespace = {}
+    exec(summary.source.split("\nif ")[0], namespace)
+    return namespace["VISIBLE_CHECKS"]
+
+
+def test_when_graded_a_failed_visible_check_fails_its_cell(monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    smooth_l1 = ("def huber_loss(pred, target, delta=1.0):\n    e = (pred - target).abs()\n"
+                 "    return torch.where(e < delta, 0.5 * e ** 2 / delta, e - 0.5 * delta).mean()\n")
+    with pytest.raises(AssertionError, match="SmoothL1"):
+        run_cells("loss_functions", {"huber_loss_solution": (None, smooth_l1)}, stop_after="test_huber_loss_delta")
+
+
+@pytest.mark.parametrize("assignment", sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()))
+def test_summary_lists_exactly_the_visible_checks(assignment):
+    cells = cells_of(assignment)
+    summary = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "visible_checks_summary"]
+    assert len(summary) == 1 and summary[0].metadata.nbgrader.get("locked"), "one locked summary cell"
+    namespace = {}
+    exec(summary[0].source.split("\nif ")[0], namespace)
+    tests = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution")]
+    visible = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"] for c in tests
+               if "### BEGIN HIDDEN TESTS" not in c.source}
+    assert namespace["VISIBLE_CHECKS"] == visible
+    assert namespace["HIDDEN_POINTS"] == sum(c.metadata.nbgrader["points"] for c in tests) - sum(visible.values())
+    assert namespace["HAND_GRADED_POINTS"] == sum(c.metadata.nbgrader["points"] for c in cells
+                                                  if c.metadata.get("nbgrader", {}).get("grade")
+                                                  and c.metadata.nbgrader.get("solution"))
+    for grade_id, points in visible.items():
+        cell = next(c for c in tests if c.metadata.nbgrader["grade_id"] == grade_id)
+        assert cell.source.splitlines()[1] == f'with visible_check("{grade_id}", {points}):', \
+            f"{grade_id}: wrap the check in visible_check with its own id and points"
+
+
+def test_visible_check_is_the_same_in_every_assignment():
+    definitions = set()
+    for assignment in sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()):
+        helper = next(c.source for c in cells_of(assignment) if "def visible_check(" in c.source)
+        definitions.add(helper[helper.index("# Your score before submitting"):])
+    assert len(definitions) == 1, "visible_check differs between assignments: copy one to the others"

@@ -54,6 +54,7 @@ class Judge:
         self._request = request
         self.ns = {"__name__": "__main__", "__builtins__": builtins}
         self.ns["learner_call"] = self.learner_call
+        self.ns["__course_judge__"] = True  # the helper cells' being_graded(): a failed check fails its cell
         self._learner_names = set()
 
     # --- reaching the learner's kernel
@@ -143,6 +144,7 @@ class Judge:
             return printed.getvalue(), e
         finally:
             self.ns["learner_call"] = self.learner_call  # the helper cells define a local one for the learner
+            self.ns["__course_judge__"] = True
         return printed.getvalue(), None
 
 
