@@ -18,6 +18,13 @@ c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.course_id = "pytorch-loss-course"
 
+# nbgrader's exchange: the folder that release_assignment, fetch_assignment, submit, collect,
+# release_feedback and fetch_feedback (and the Formgrader's Release and Collect) go through.
+# Here exchange/ in this course directory (git-ignored; `./course lab` makes it), for learners
+# on this machine. On a JupyterHub, put the shared one here, the same that the learners'
+# nbgrader_config.py names: c.Exchange.root = "/srv/nbgrader/exchange".
+c.Exchange.root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "exchange")
+
 # Per-cell time limit while autograding (nbgrader's default is 30 s). The course's longest
 # graded cell is mnist_classifier's end-to-end test, two epochs of the learner's own network on
 # MNIST: about 15 s with the reference network on 2 CPU cores. 120 s leaves room for a larger
@@ -32,14 +39,13 @@ c.Execute.timeout = 120
 c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
-# `nbgrader zip_collect`: file names as an LMS (Canvas, for example) names the notebooks that
-# Colab learners download and upload: <login>_[late_]<number>_<number>_<notebook>.ipynb, such as
-# "adalovelace_12345_67890_loss_functions.ipynb". Colab's "loss_functions (1).ipynb" style
-# renames are undone by the ` (n)` that the pattern leaves out of the notebook name.
-# nbgrader matches the pattern against the file's whole path, hence the leading ".*/".
-c.FileNameCollectorPlugin.named_regexp = (
-    r".*/(?P<student_id>[^/_]+)_(?:late_)?\d+_\d+_(?P<file_id>[^/]+?)(?: \(\d+\))?\.ipynb$"
-)
+# `nbgrader zip_collect` reads Canvas's "Download Submissions" zip with tools/lms.py's plugin:
+# <name>[_LATE]_<user id>_<file id>_<file>.ipynb, the student id being the Canvas user id; the
+# renames of Colab ("Copy of ..."), browsers (" (1)") and Canvas ("-1" on a resubmission) undone;
+# a learner's latest upload graded; files it cannot grade skipped with a PROBLEM line.
+from lms import CanvasCollector  # noqa: E402
+
+c.ZipCollectApp.collector_plugin = CanvasCollector
 
 
 class HideHiddenTestCode(ClearHiddenTests):
