@@ -39,7 +39,8 @@ LOSS_FUNCTIONS = {
             "def huber_loss(pred, target, delta=1.0):\n    e = (pred - target).abs()\n"
             "    return torch.where(e < delta, 0.5 * e ** 2 / delta, e - 0.5 * delta).mean()\n"),
         "question_loss_purpose_answer": 'answer_loss_purpose = "a"\n',
-    }, {"test_mse_loss_basic", "test_mse_loss_hidden", "test_huber_loss_hidden", "test_question_loss_purpose"}),
+    }, {"test_mse_loss_basic", "test_mse_loss_shapes", "test_huber_loss_delta", "test_huber_loss_hidden",
+        "test_question_loss_purpose"}),
     "naive": ({
         "binary_cross_entropy_with_logits_solution": (
             "def binary_cross_entropy_with_logits(logits, target):\n    p = torch.sigmoid(logits)\n"
@@ -52,20 +53,20 @@ LOSS_FUNCTIONS = {
             "    true = scores.gather(1, target.unsqueeze(1))\n"
             "    hinge = (margin - true + scores).clamp(min=0).scatter(1, target.unsqueeze(1), 0.0)\n"
             "    return (hinge.sum(dim=1) / (scores.shape[1] - 1)).mean()\n"),
-    }, {"test_binary_cross_entropy_with_logits_basic", "test_binary_cross_entropy_with_logits_hidden",
-        "test_cross_entropy_basic", "test_cross_entropy_hidden",
-        "test_multi_margin_loss_basic", "test_multi_margin_loss_hidden"}),
+    }, {"test_binary_cross_entropy_with_logits_basic", "test_binary_cross_entropy_with_logits_soft_targets",
+        "test_binary_cross_entropy_with_logits_hidden", "test_cross_entropy_basic", "test_cross_entropy_hidden",
+        "test_multi_margin_loss_basic", "test_multi_margin_loss_margin", "test_multi_margin_loss_hidden"}),
     "builtins": ({
         "l1_loss_solution": "def l1_loss(pred, target):\n    return F.l1_loss(pred, target)\n",
         "binary_cross_entropy_solution": (  # clamps probabilities instead of logs
             "def binary_cross_entropy(probs, target):\n    p = probs.clamp(1e-7, 1 - 1e-7)\n"
             "    return -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()\n"),
         "question_adaptive_optimizer_answer": 'answer_adaptive_optimizer = "a"\n',
-    }, {"test_l1_loss_basic", "test_l1_loss_hidden", "test_binary_cross_entropy_basic",
+    }, {"test_l1_loss_basic", "test_l1_loss_shapes", "test_binary_cross_entropy_basic",
         "test_binary_cross_entropy_hidden", "test_question_adaptive_optimizer"}),
     "detached": ({  # right value, but cut off from autograd
         "mse_loss_solution": "def mse_loss(pred, target):\n    return torch.tensor(((pred - target) ** 2).mean().item())\n",
-    }, {"test_mse_loss_basic", "test_mse_loss_hidden"}),
+    }, {"test_mse_loss_basic", "test_mse_loss_shapes"}),
 }
 OPTIMIZERS = {
     "ada": ({}, set()),
@@ -77,7 +78,7 @@ OPTIMIZERS = {
             "        losses.append(loss_fn(model(inputs), targets).item())\n    return losses\n"),
         "my_adam_solution": mutate(MY_ADAM, "v_hat.sqrt() + self.eps", "(v_hat + self.eps).sqrt()"),
         "my_rmsprop_solution": mutate(MY_RMSPROP, "            if p.grad is None:\n                continue\n", ""),
-    }, {"test_train_basic", "test_my_adam_hidden", "test_my_rmsprop_hidden"}),
+    }, {"test_train_basic", "test_my_adam_basic", "test_my_adam_hidden", "test_my_rmsprop_hidden"}),
     "generator": ({
         "my_sgd_solution": mutate(MY_SGD, "self.params = list(params)", "self.params = params"),
         "my_adam_solution": mutate(mutate(MY_ADAM, " / (1 - beta1 ** self.t[i])", ""), " / (1 - beta2 ** self.t[i])", ""),
@@ -94,7 +95,7 @@ MNIST_CLASSIFIER = {
                                            "samples += len(inputs)", "samples += 1"),
         "evaluate_solution": mutate(mutate(EVALUATE, ".sum().item()", ".float().mean().item()"),
                                     "correct / len(loader.dataset)", "correct / len(loader)"),
-    }, {"test_train_one_epoch_mean_over_samples", "test_evaluate_hidden"}),
+    }, {"test_train_one_epoch_mean_over_samples", "test_evaluate_accuracy"}),
     "forgetful": ({  # no model.train() / model.eval(), no torch.no_grad(), batches left where they are
         "train_one_epoch_solution": mutate(mutate(TRAIN_ONE_EPOCH, "    model.train()\n", ""),
                                            "inputs, labels = inputs.to(device), labels.to(device)", "pass"),
@@ -127,6 +128,11 @@ def learners(assignment):
     return [*MISTAKES[assignment], "untouched"]
 
 
+def user_id(assignment, learner):
+    """The learner's Canvas user id, which zip_collect makes their nbgrader student id."""
+    return str(1000 + learners(assignment).index(learner))
+
+
 def readme_instructor_commands(assignment):
     """The README's instructor commands, for `assignment` in place of loss_functions."""
     text = (ROOT / "README.md").read_text()
@@ -145,7 +151,18 @@ def lms_zip(course, assignment, path):
             else:
                 text = nbformat.writes(filled_student_copy(assignment, notebook, course, MISTAKES[assignment][learner][0]))
             suffix = " (1)" if number == 1 else ""  # a file Colab renamed on a second download
-            archive.writestr(f"{learner}_{1000 + number}_{2000 + number}_{assignment}{suffix}.ipynb", text)
+            archive.writestr(f"{learner}_{user_id(assignment, learner)}_{2000 + number}_{assignment}{suffix}.ipynb", text)
+
+
+def canvas_gradebook(assignment, path):
+    """The gradebook CSV that Canvas exports, with every learner of `assignment` on it."""
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                         *(f"{a} ({900 + i})" for i, a in enumerate(sorted(MISTAKES)))])
+        writer.writerow(["    Points Possible", "", "", "", "", *([""] * len(MISTAKES))])
+        for learner in learners(assignment):
+            writer.writerow([learner, user_id(assignment, learner), "", learner, "A", *([""] * len(MISTAKES))])
 
 
 @pytest.fixture(scope="module", params=sorted(MISTAKES))
@@ -156,10 +173,13 @@ def graded(request, course):
     archive = course / "downloaded" / assignment / "archive"
     archive.mkdir(parents=True)
     lms_zip(course, assignment, archive / "submissions.zip")
+    canvas_gradebook(assignment, course / "canvas_gradebook.csv")
     for command in readme_instructor_commands(assignment):
         proc = subprocess.run(command, shell=True, cwd=course, capture_output=True, text=True, timeout=1800)
         assert proc.returncode == 0, f"README command failed: {command}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-    return course, assignment, cell_scores(f"sqlite:///{course / 'gradebook.db'}", assignment, learners(assignment))
+    ids = {user_id(assignment, learner): learner for learner in learners(assignment)}
+    scores = cell_scores(f"sqlite:///{course / 'gradebook.db'}", assignment, list(ids))
+    return course, assignment, {ids[student]: cells for student, cells in scores.items()}
 
 
 def autograded_tests(scores):
@@ -169,7 +189,7 @@ def autograded_tests(scores):
 def test_zip_collect_found_every_learner(graded):
     course, assignment, scores = graded
     for learner in learners(assignment):
-        assert (course / "submitted" / learner / assignment / f"{assignment}.ipynb").exists()
+        assert (course / "submitted" / user_id(assignment, learner) / assignment / f"{assignment}.ipynb").exists()
     assert set(scores) == set(learners(assignment))
 
 
@@ -209,7 +229,7 @@ def test_feedback_shows_scores_and_the_learners_messages(graded):
     auto_total = sum(s[1] for s in autograded_tests(scores["ada"]).values())
     total = sum(s[1] for s in scores["ada"].values())
     for learner in learners(assignment):
-        text = feedback_text(course, learner, assignment)
+        text = feedback_text(course, user_id(assignment, learner), assignment)
         earned = sum(s[0] or 0 for s in scores[learner].values())
         assert f"{earned:.1f} / {total:.1f}" in text, f"{learner}'s feedback does not show the score"
         if learner in FEEDBACK_MESSAGES[assignment]:
@@ -221,10 +241,26 @@ def test_export_writes_every_learner_to_csv(graded):
     course, assignment, scores = graded
     rows = {row["student_id"]: row for row in csv.DictReader((course / "grades.csv").open())
             if row["assignment"] == assignment}
-    assert set(learners(assignment)) <= set(rows)
+    ids = {learner: user_id(assignment, learner) for learner in learners(assignment)}
+    assert set(ids.values()) <= set(rows)
+    for learner, student in ids.items():
+        assert float(rows[student]["raw_score"]) == sum(s[0] or 0 for s in scores[learner].values())
+    assert float(rows[ids["untouched"]]["raw_score"]) == 0.0
+
+
+def test_canvas_csv_and_feedback_zip_have_every_learner(graded):
+    course, assignment, scores = graded
+    with open(course / f"canvas_{assignment}.csv", newline="") as f:
+        reader = csv.DictReader(f)
+        rows = {row["ID"]: row for row in reader}
+    column = next(name for name in reader.fieldnames if name.startswith(f"{assignment} ("))
     for learner in learners(assignment):
-        assert float(rows[learner]["raw_score"]) == sum(s[0] or 0 for s in scores[learner].values())
-    assert float(rows["untouched"]["raw_score"]) == 0.0
+        earned = sum(s[0] or 0 for s in scores[learner].values())
+        assert float(rows[user_id(assignment, learner)][column]) == pytest.approx(earned, abs=0.005)
+    with zipfile.ZipFile(course / f"feedback_{assignment}.zip") as archive:
+        names = archive.namelist()
+    extracted = (course / "downloaded" / assignment / "extracted").rglob("*.ipynb")
+    assert sorted(names) == sorted(path.name[:-len(".ipynb")] + ".html" for path in extracted)
 
 
 def test_feedback_shows_no_hidden_test_code(graded):
@@ -234,7 +270,7 @@ def test_feedback_shows_no_hidden_test_code(graded):
     secrets = secret_lines(source, learners_code)
     assert secrets
     for learner in learners(assignment):
-        text = feedback_text(course, learner, assignment)
+        text = feedback_text(course, user_id(assignment, learner), assignment)
         shown = [line for line in secrets if line in text]
         assert not shown, f"{learner}'s feedback shows hidden test code: {shown[:3]}"
         assert "HIDDEN TESTS" not in text
