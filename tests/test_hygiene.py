@@ -8,11 +8,12 @@ import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 
 from conftest import ALL_NOTEBOOKS, DEMO_NOTEBOOKS, LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
-from course_tools import COLAB_URL, grade_ids
+from course_tools import grade_ids
+from publish import COLAB_URL, published_path
 
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 CELL_METADATA = {"nbgrader", "deletable", "editable"}  # the last two: nbgrader's locks in release/
-COLAB_PREINSTALLED = {"torch", "torchvision", "numpy", "matplotlib", "tqdm"}
+COLAB_PREINSTALLED = {"torch", "torchvision", "numpy", "matplotlib", "tqdm", "ipywidgets"}
 GRADE_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 
 
@@ -99,9 +100,9 @@ def test_points_in_each_heading_match_its_cells(path):
 
 
 def badge_target(path):
-    """Where a notebook's Open in Colab badge must point: its own path; a source notebook's, its student copy."""
-    relative = rel(path)
-    return relative.replace("source/", "release/", 1) if relative.startswith("source/") else relative
+    """Where a notebook's Open in Colab badge must point, in the student edition (tools/publish.py):
+    to the notebook itself; a source notebook's, to its student copy."""
+    return published_path(rel(path))
 
 
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=rel)
@@ -114,7 +115,8 @@ def test_open_in_colab_badge_points_to_itself(path):
 def test_readme_lists_every_notebook_with_a_badge():
     readme = (ROOT / "README.md").read_text()
     for path in LESSONS + RELEASE_NOTEBOOKS:
-        assert f"({COLAB_URL}{rel(path)})" in readme, f"README has no Open in Colab badge for {rel(path)}"
+        assert f"`{rel(path)}` [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]" \
+               f"({COLAB_URL}{published_path(rel(path))})" in readme, f"README has no Open in Colab badge for {rel(path)}"
 
 
 def imported_modules(source):
