@@ -9,6 +9,7 @@ from nbgrader.nbgraderformat import MetadataValidator
 
 from conftest import ALL_NOTEBOOKS, DEMO_NOTEBOOKS, LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
 from course_tools import grade_ids
+import publish
 from publish import COLAB_URL, published_path
 
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
@@ -108,8 +109,8 @@ def badge_target(path):
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=rel)
 def test_open_in_colab_badge_points_to_itself(path):
     first = read(path).cells[0]
-    urls = re.findall(r"\(https://colab\.research\.google\.com/github/[^)]+\)", first.source)
-    assert urls == [f"({COLAB_URL}{badge_target(path)})"], f"badge in the first cell should point to {badge_target(path)}"
+    urls = publish.BADGE.findall(first.source)
+    assert urls == [f"{COLAB_URL}{badge_target(path)}"], f"badge in the first cell should point to {badge_target(path)}"
 
 
 def test_readme_lists_every_notebook_with_a_badge():
@@ -189,3 +190,25 @@ def test_every_hidden_test_cell_announces_itself(path):
         announced = re.search(r'print\("Hidden tests \((\d+) points?\) will check, when your notebook is graded', visible)
         assert announced and int(announced.group(1)) == points, \
             f"{grade_id}: print 'Hidden tests ({points} points) will check, when your notebook is graded, that ...'"
+
+
+@pytest.mark.parametrize("path", LESSONS + graded_notebooks(), ids=rel)
+def test_each_notebook_says_what_you_learn_what_you_need_how_long_and_what_next(path):
+    cells = read(path).cells
+    first, last = cells[0].source, cells[-1].source
+    assert re.search(r"In this lesson you will:|^You will ", first, re.M), "say what the learner will learn"
+    assert "**Before you start:**" in first, "say what to know first, with links to the lessons it builds on"
+    assert re.search(r"\*\*Time:\*\* about \d+ minutes .*\([\d,]+ words at \d+ a minute; every cell runs in \d+ s "
+                     r"on a 2-core CPU, measured by `bench/notebook_times.py`\)\.", first), \
+        "a measured '**Time:**' line: run `./course run python bench/notebook_times.py --write`"
+    assert "**Next:**" in last, "end with what comes next"
+
+
+def test_every_colab_link_opens_a_file_of_the_student_edition():
+    """Badges and the links between notebooks ("Before you start", "Next") all open the published files."""
+    published = set(publish.allowlist())
+    for path in ALL_NOTEBOOKS + [ROOT / "README.md"]:
+        text = path.read_text(encoding="utf-8")
+        for url in re.findall(r"https://colab\.research\.google\.com/github/[^)\s\"\\]+", text):
+            assert url.startswith(publish.COLAB_URL), f"{rel(path)}: {url} does not open the student edition"
+            assert url[len(publish.COLAB_URL):] in published, f"{rel(path)}: {url} opens no published file"

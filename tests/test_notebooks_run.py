@@ -1,4 +1,5 @@
-"""Every cell of every notebook runs, each notebook alone in an empty folder as in Colab."""
+"""Every cell of every notebook runs, each notebook alone in an empty folder as in Colab: the
+lessons and student copies as the student edition publishes them, the source notebooks from here."""
 import os
 import subprocess
 import sys
@@ -6,8 +7,17 @@ import sys
 import nbformat
 import pytest
 
-from conftest import LESSONS, RELEASE_NOTEBOOKS, SOURCE_NOTEBOOKS, ROOT, rel
+from conftest import LESSONS, RELEASE_NOTEBOOKS, SOURCE_NOTEBOOKS, rel
 from course_tools import filled_student_copy
+from publish import published_path, publish
+
+
+@pytest.fixture(scope="session")
+def edition(tmp_path_factory):
+    """The student edition, published as `./course publish` does."""
+    dest = tmp_path_factory.mktemp("edition") / "student-edition"
+    publish(dest)
+    return dest
 
 
 def run_alone(notebook, folder):
@@ -22,15 +32,22 @@ def run_alone(notebook, folder):
     assert proc.returncode == 0, f"{notebook.name} failed when run alone:\n{proc.stdout[-8000:]}\n{proc.stderr[-2000:]}"
 
 
-@pytest.mark.parametrize("path", LESSONS + SOURCE_NOTEBOOKS, ids=rel)
-def test_runs_alone_like_in_colab(path, tmp_path):
+@pytest.mark.parametrize("path", LESSONS, ids=rel)
+def test_published_lesson_runs_alone_like_in_colab(path, edition, tmp_path):
+    published = edition / published_path(rel(path))
+    (tmp_path / path.name).write_bytes(published.read_bytes())
+    run_alone(tmp_path / path.name, tmp_path)
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=rel)
+def test_source_notebook_runs_alone(path, tmp_path):
     (tmp_path / path.name).write_bytes(path.read_bytes())
     run_alone(tmp_path / path.name, tmp_path)
 
 
 @pytest.mark.parametrize("path", RELEASE_NOTEBOOKS, ids=rel)
-def test_student_copy_with_reference_solution_runs_alone(path, tmp_path):
-    nb = filled_student_copy(path.parent.name, path.name, ROOT)
+def test_published_student_copy_with_reference_solution_runs_alone(path, edition, tmp_path):
+    nb = filled_student_copy(path.parent.name, path.name, None,
+                             student_copy=edition / published_path(rel(path)))
     nbformat.write(nb, tmp_path / path.name)
     run_alone(tmp_path / path.name, tmp_path)
-

@@ -11,8 +11,6 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-REPO_SLUG = "pytorch-loss-course/course"  # github.com/<REPO_SLUG>: where the Colab badges point
-COLAB_URL = f"https://colab.research.google.com/github/{REPO_SLUG}/blob/main/"
 ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir())
 
 
@@ -46,11 +44,13 @@ def grade_ids(nb, **flags):
             if "nbgrader" in c.metadata and all(c.metadata.nbgrader.get(k) == v for k, v in flags.items())}
 
 
-def filled_student_copy(assignment, notebook, release_root, replacements=None):
-    """The student copy of `notebook`, its solution cells filled with the reference solution,
-    except those in `replacements` ({grade_id: source}), which get that source instead."""
+def filled_student_copy(assignment, notebook, release_root, replacements=None, student_copy=None):
+    """The student copy of `notebook` (release_root/release/<assignment>/<notebook>, or the file
+    `student_copy`, such as the one in the student edition), its solution cells filled with the
+    reference solution, except those in `replacements` ({grade_id: source}), which get that source instead."""
     source = nbformat.read(ROOT / "source" / assignment / notebook, as_version=4)
-    student = nbformat.read(Path(release_root) / "release" / assignment / notebook, as_version=4)
+    student_copy = student_copy or Path(release_root) / "release" / assignment / notebook
+    student = nbformat.read(student_copy, as_version=4)
     reference = grade_ids(source, solution=True)
     replacements = dict(replacements or {})
     unknown = set(replacements) - set(reference)

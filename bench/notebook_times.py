@@ -1,0 +1,65 @@
+"""How long each lesson and assignment takes: words to read and seconds for every cell to run.
+
+Usage: ./course run python bench/notebook_times.py [--write]
+Runs every lesson, and every student copy filled with the reference solution, top to bottom with
+nbclient in an empty folder (as in Colab), on this machine's CPU, and counts the words a learner
+reads (markdown and code). Prints one line per notebook. With --write it puts the result in each
+notebook's "**Time:**" line (notebooks/ and source/) and regenerates release/ with nbgrader.
+"""
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from course_tools import ASSIGNMENTS, ROOT, filled_student_copy, nbgrader  # noqa: E402
+
+WORDS_A_MINUTE = 200  # reading speed for technical prose with formulas and code
+TIME_LINE = re.compile(r"\*\*Time:\*\* [^\n]*")
+
+
+def words(nb):
+    return sum(len(re.findall(r"\w+", cell.source)) for cell in nb.cells)
+
+
+def run_seconds(nb):
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        NotebookClient(nb, timeout=600, resources={"metadata": {"path": folder}}).execute()
+        return time.perf_counter() - start
+
+
+def time_line(n_words, seconds, assignment):
+    minutes = max(5, round((n_words / WORDS_A_MINUTE + seconds / 60) / 5) * 5)
+    extra = " and the time you take to write and check your code" if assignment else ""
+    return (f"**Time:** about {minutes} minutes to read and run{extra} ({n_words:,} words at "
+            f"{WORDS_A_MINUTE} a minute; every cell runs in {seconds:.0f} s on a 2-core CPU, "
+            f"measured by `bench/notebook_times.py`).")
+
+
+def main(write):
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = [(path, nbformat.read(path, as_version=4), None) for path in sorted((ROOT / "notebooks").glob("*.ipynb"))]
+        targets += [(ROOT / "source" / a / f"{a}.ipynb", filled_student_copy(a, f"{a}.ipynb", ROOT), a) for a in ASSIGNMENTS]
+        for path, nb, assignment in targets:
+            n_words, seconds = words(nb), run_seconds(nb)
+            line = time_line(n_words, seconds, assignment)
+            print(f"{path.relative_to(ROOT)}: {n_words} words, {seconds:.1f} s to run; {line}")
+            if write:
+                committed = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+                first = committed.cells[0]
+                if not TIME_LINE.search(first.source):
+                    raise SystemExit(f"{path.relative_to(ROOT)}: its first cell has no '**Time:** ...' line to update")
+                first.source = TIME_LINE.sub(lambda _: line, first.source)
+                nbformat.write(committed, path)
+        if write:
+            for assignment in ASSIGNMENTS:
+                nbgrader("generate_assignment", assignment, "--force", cwd=ROOT)
+
+
+if __name__ == "__main__":
+    main("--write" in sys.argv[1:])

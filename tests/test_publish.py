@@ -1,0 +1,304 @@
+"""The student edition (`./course publish DIR`, tools/publish.py): the lessons and the student
+copies, a learner's README, nothing else; no line of a solution or a hidden test; every badge
+opens a file of the edition; and no one's files are ever overwritten."""
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
+from course_tools import ASSIGNMENTS
+from publish import COLAB_URL, MARKER, STUDENT_REPO, published_path
+
+SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+SHORTEST_SECRET = 12
+# Reference-solution lines that lesson 3 teaches word for word (the network it builds and its
+# accuracy loop): public by the lesson's design, so allowed in lessons/ and nowhere else.
+TAUGHT_IN_LESSONS = {
+    "nn.Conv2d(1, 16, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),",
+    "nn.Conv2d(16, 32, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),",
+    "return correct / len(loader.dataset)",
+}
+COLAB_GITHUB = re.compile(r"https://colab\.research\.google\.com/github/([^)\s\"'<>]*)")
+COURSE_FILES = ("course", "nbgrader_config.py", "requirements.txt", "README.md", "tools", "notebooks", "source", "release")
+
+
+def run_publish(dest, course=ROOT):
+    """Run `tools/publish.py DEST` of the course at `course`, as `./course publish DEST` does."""
+    return subprocess.run([sys.executable, str(course / "tools" / "publish.py"), str(dest)],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("edition") / "student-edition"
+    proc = run_publish(dest)
+    assert proc.returncode == 0, proc.stderr
+    return dest
+
+
+@pytest.fixture
+def scratch(tmp_path):
+    """A copy of the course's own files, to break."""
+    course = tmp_path / "course"
+    course.mkdir()
+    for name in COURSE_FILES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, course / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(ROOT / name, course / name)
+    return course
+
+
+def snapshot(folder):
+    """Every path under `folder` (.git too), with each file's bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() if p.is_file() else None
+            for p in sorted(folder.rglob("*"))}
+
+
+def texts(tree):
+    """{path: text} of every file of `tree` but .git; a notebook's text is every string in it
+    (cell sources, outputs, metadata)."""
+    def strings(node):
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, (dict, list)):
+            for value in node.values() if isinstance(node, dict) else node:
+                yield from strings(value)
+    found = {}
+    for path in sorted(tree.rglob("*")):
+        key = path.relative_to(tree).as_posix()
+        if path.is_file() and not key.startswith(".git/"):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found[key] = "\n".join(strings(json.loads(text))) if path.suffix == ".ipynb" else text
+    return found
+
+
+def secrets(path):
+    """The lines of source notebook `path` that a learner must never see: every line of each
+    `### BEGIN SOLUTION` ... `### END SOLUTION` and `### BEGIN HIDDEN TESTS` ... `### END HIDDEN TESTS`
+    region, and every line of the markdown solution cells (the hand-graded reference answers).
+
+    Excluded, as public by design: a line that occurs anywhere in the notebook's text outside those
+    regions and cells (what nbgrader leaves in the student copy, e.g. `optimizer.zero_grad()` in a
+    visible test), and a line shorter than 12 characters once stripped (`else:`, `continue`,
+    `losses = []`, `correct = 0`: syntax that any notebook may hold)."""
+    secret, public = [], []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown" and cell.metadata.get("nbgrader", {}).get("solution"):
+            secret += cell.source.splitlines()
+            continue
+        secret += [line for region in SOLUTION.findall(cell.source) + HIDDEN.findall(cell.source)
+                   for line in region.splitlines()]
+        public.append(HIDDEN.sub("", SOLUTION.sub("", cell.source)))
+    public = "\n".join(public)
+    return {line.strip() for line in secret if len(line.strip()) >= SHORTEST_SECRET and line.strip() not in public}
+
+
+def leaks(tree, path):
+    """{secret line of `path`: [files of `tree` that show it]}."""
+    files = texts(tree)
+    found = {line: [name for name, text in files.items() if line in text
+                    and not (line in TAUGHT_IN_LESSONS and name.startswith("lessons/"))]
+             for line in secrets(path)}
+    return {line: names for line, names in found.items() if names}
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=rel)
+def test_no_line_of_a_solution_or_hidden_test_is_published(edition, path):
+    assert len(secrets(path)) >= 30, "the secret lines are not found: has the notebook's layout changed?"
+    shown = leaks(edition, path)
+    assert not shown, f"the student edition shows lines of {rel(path)}'s solutions or hidden tests: {shown}"
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=rel)
+def test_the_leak_check_finds_every_line_of_a_published_master_copy(tmp_path, path):
+    (tmp_path / "assignments").mkdir()
+    shutil.copy(path, tmp_path / "assignments" / path.name)
+    assert set(leaks(tmp_path, path)) == secrets(path)
+
+
+def test_the_lines_lessons_may_teach_are_reference_lines_they_teach():
+    reference = set().union(*(secrets(path) for path in SOURCE_NOTEBOOKS))
+    lessons = "\n".join(texts(ROOT / "notebooks").values())
+    assert TAUGHT_IN_LESSONS <= reference and all(line in lessons for line in TAUGHT_IN_LESSONS), \
+        "TAUGHT_IN_LESSONS lists a line that is no longer both a solution line and in a lesson: remove it"
+
+
+def test_the_edition_holds_exactly_the_allowlist(edition):
+    expected = {"README.md", "requirements.txt", MARKER}
+    expected |= {f"lessons/{p.name}" for p in LESSONS}
+    expected |= {"assignments/" + p.relative_to(ROOT / "release").as_posix()
+                 for a in ASSIGNMENTS for p in (ROOT / "release" / a).rglob("*") if p.is_file()}
+    expected |= {name for name in ("LICENSE", "LICENSE.md", "LICENSE.txt") if (ROOT / name).is_file()}
+    published = {p.relative_to(edition).as_posix() for p in edition.rglob("*") if p.is_file()}
+    assert published == expected
+    assert {f"assignments/{p.parent.name}/{p.name}" for p in RELEASE_NOTEBOOKS} <= published
+    for path in LESSONS + RELEASE_NOTEBOOKS:
+        assert (edition / published_path(rel(path))).read_bytes() == path.read_bytes(), f"{rel(path)} was changed"
+    assert (edition / "requirements.txt").read_bytes() == (ROOT / "requirements.txt").read_bytes()
+    marker = json.loads((edition / MARKER).read_text())
+    assert set(marker["files"]) == expected - {MARKER}
+
+
+def test_every_badge_opens_a_file_of_the_edition(edition):
+    files = texts(edition)
+    targets = [(name, url) for name, text in files.items() for url in COLAB_GITHUB.findall(text)]
+    for name, url in targets:
+        repo_path = url.removeprefix(f"{STUDENT_REPO}/blob/main/")
+        assert repo_path != url and repo_path in files, f"{name} has a badge to {url}, not a file of the edition"
+    assert len([t for t in targets if t[0] == "README.md"]) == len(LESSONS + RELEASE_NOTEBOOKS)
+    for name in files:
+        if name.endswith(".ipynb"):
+            first = nbformat.read(edition / name, as_version=4).cells[0].source
+            assert COLAB_GITHUB.findall(first) == [f"{STUDENT_REPO}/blob/main/{name}"], f"{name}'s badge opens another file"
+
+
+def test_the_learner_readme_sets_up_colab_and_a_local_lab_and_names_the_data_folder(edition):
+    readme = (edition / "README.md").read_text()
+    for needed in ("Save a copy in Drive", "python3 -m venv .venv", "py -m venv .venv", "PowerShell",
+                   "-m pip install -r requirements.txt", "jupyter lab", f"git clone https://github.com/{STUDENT_REPO}.git",
+                   "`$COURSE_DATA_DIR`", "`~/.cache/pytorch-loss-course/data`", "MNIST/raw/",
+                   '"Working in Colab, and how to hand in"'):
+        assert needed in readme, f"the learner's README should say {needed!r}"
+    lesson = "\n".join(texts(ROOT / "notebooks").values())
+    assert 'os.environ.get("COURSE_DATA_DIR", "~/.cache/pytorch-loss-course/data")' in lesson, \
+        "the README's data folder is not the one the lessons read"
+    for path in RELEASE_NOTEBOOKS:
+        assert any(c.source.startswith("## Working in Colab, and how to hand in")
+                   for c in nbformat.read(path, as_version=4).cells), f"{rel(path)} has no hand-in section"
+    for forbidden in ("./course", "nbgrader", "source/", "release/"):
+        assert forbidden not in readme, f"the learner's README mentions the instructor's {forbidden!r}"
+
+
+def test_publishing_again_replaces_the_edition_and_keeps_git(edition, tmp_path):
+    dest = tmp_path / "student-edition"
+    shutil.copytree(edition, dest)
+    (dest / ".git" / "refs").mkdir(parents=True)
+    (dest / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (dest / ".git" / "refs" / "main").write_bytes(b"\x00instructor's history")
+    # a file the last publish wrote that is no longer published goes
+    (dest / "lessons" / "00_gone.ipynb").write_text("{}")
+    marker = json.loads((dest / MARKER).read_text())
+    marker["files"]["lessons/00_gone.ipynb"] = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+    (dest / MARKER).write_text(json.dumps(marker))
+    git = {k: v for k, v in snapshot(dest).items() if k.startswith(".git")}
+
+    proc = run_publish(dest)
+    assert proc.returncode == 0, proc.stderr
+    after = snapshot(dest)
+    assert {k: v for k, v in after.items() if k.startswith(".git")} == git
+    assert {k: v for k, v in after.items() if not k.startswith(".git")} == snapshot(edition)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["student-edition"], "a staging folder was left behind"
+
+
+def make_someone_elses(case, dest, edition):
+    """A folder that publish must refuse, in `dest`."""
+    if case == "a file":
+        dest.write_text("not a folder")
+        return
+    if case == "a folder with their notes":
+        dest.mkdir()
+        (dest / "notes.txt").write_text("mine")
+        return
+    shutil.copytree(edition, dest)
+    if case == "an edition with a file of theirs":
+        (dest / "lessons" / "mine.ipynb").write_text("{}")
+    elif case == "an edition with a file they changed":
+        (dest / "README.md").write_text("my own README")
+    elif case == "an edition with a link of theirs":  # same bytes as published, but a link
+        (dest.parent / "mine.md").write_bytes((dest / "README.md").read_bytes())
+        (dest / "README.md").unlink()
+        (dest / "README.md").symlink_to(dest.parent / "mine.md")
+    elif case == "a broken marker":
+        (dest / MARKER).write_text("not json")
+
+
+@pytest.mark.parametrize("case", ["a file", "a folder with their notes", "an edition with a file of theirs",
+                                  "an edition with a file they changed", "an edition with a link of theirs",
+                                  "a broken marker"])
+def test_refuses_someone_elses_folder_and_changes_nothing(edition, tmp_path, case):
+    dest = tmp_path / "dest"
+    make_someone_elses(case, dest, edition)
+    before = snapshot(tmp_path)
+    proc = run_publish(dest)
+    assert proc.returncode == 1 and "Nothing was written" in proc.stderr, proc.stderr
+    assert snapshot(tmp_path) == before
+
+
+def test_refuses_a_folder_inside_the_course(scratch):
+    proc = run_publish(scratch / "student-edition", scratch)
+    assert proc.returncode == 1 and "inside the course repository" in proc.stderr, proc.stderr
+    assert not (scratch / "student-edition").exists()
+
+
+def test_refuses_a_stale_release(scratch, tmp_path):
+    path = scratch / "source" / "loss_functions" / "loss_functions.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[1].source += "\n\nA sentence added to the master copy."
+    nbformat.write(nb, path)
+    proc = run_publish(tmp_path / "student-edition", scratch)
+    assert proc.returncode == 1, proc.stderr
+    assert "./course run nbgrader generate_assignment loss_functions --force" in proc.stderr
+    assert "optimizers" not in proc.stderr and not (tmp_path / "student-edition").exists()
+
+
+def test_refuses_a_badge_that_opens_another_repository(scratch, tmp_path):
+    path = scratch / "notebooks" / LESSONS[0].name
+    path.write_text(path.read_text().replace(STUDENT_REPO, "someone/else"))
+    proc = run_publish(tmp_path / "student-edition", scratch)
+    assert proc.returncode == 1 and f"notebooks/{LESSONS[0].name}" in proc.stderr, proc.stderr
+    assert "tools/publish.py badges" in proc.stderr and not (tmp_path / "student-edition").exists()
+
+
+def badges(course):
+    return subprocess.run([sys.executable, str(course / "tools" / "publish.py"), "badges"],
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_the_badge_command_rewrites_the_badges_and_nothing_else(scratch):
+    old, expected = {}, {}
+    for path in sorted((scratch / "notebooks").glob("*.ipynb")) + sorted((scratch / "source").glob("*/*.ipynb")):
+        course_path = path.relative_to(scratch).as_posix()
+        text = path.read_text()
+        old[path] = COLAB_GITHUB.sub(f"https://colab.research.google.com/github/someone/old/blob/main/{course_path}", text)
+        expected[path] = COLAB_GITHUB.sub(COLAB_URL + published_path(course_path), text)
+    readme = scratch / "README.md"
+    row_badge = re.compile(r"`([^`]+\.ipynb)` (\[!\[Open In Colab\]\([^)]+\)\])\(https://colab[^)]*\)")
+    old[readme] = row_badge.sub(lambda m: f"`{m[1]}` {m[2]}(https://colab.research.google.com/github/someone/old/"
+                                          f"blob/main/{m[1]})", readme.read_text())
+    expected[readme] = row_badge.sub(lambda m: f"`{m[1]}` {m[2]}({COLAB_URL}{published_path(m[1])})", old[readme])
+    for path, text in old.items():
+        path.write_text(text)
+    others = {p: p.read_bytes() for p in (scratch / "release").rglob("*.ipynb")}
+
+    proc = badges(scratch)
+    assert proc.returncode == 0, proc.stderr
+    for path, text in expected.items():
+        assert path.read_text() == text, f"{path.relative_to(scratch)}: more than its badges changed"
+        assert sum(a != b for a, b in zip(old[path].splitlines(), text.splitlines())) == \
+            (len(LESSONS) if path == readme else 1), "one line a notebook, one row a module in the README"
+        nb = nbformat.read(path, as_version=4) if path.suffix == ".ipynb" else None
+        assert nb is None or nbformat.writes(nb) + "\n" == text, "written as nbformat writes it"
+    assert {p: p.read_bytes() for p in others} == others, "badges touched release/"
+    proc = badges(scratch)
+    assert "changed: nothing" in proc.stdout and all(p.read_text() == t for p, t in expected.items())
+
+
+def test_the_badge_command_refuses_a_notebook_without_a_badge_and_writes_nothing(scratch):
+    lesson = scratch / "notebooks" / LESSONS[-1].name
+    nb = nbformat.read(lesson, as_version=4)
+    nb.cells[0].source = COLAB_GITHUB.sub("https://example.org/", nb.cells[0].source)
+    nbformat.write(nb, lesson)
+    for path in [scratch / "README.md", *(scratch / "notebooks").glob("*.ipynb")]:
+        path.write_text(COLAB_GITHUB.sub("https://colab.research.google.com/github/someone/old/blob/main/x.ipynb",
+                                         path.read_text()))
+    before = snapshot(scratch)
+    proc = badges(scratch)
+    assert proc.returncode == 1 and f"notebooks/{lesson.name}" in proc.stderr and COLAB_URL in proc.stderr
+    assert snapshot(scratch) == before
