@@ -20,7 +20,10 @@ def notebook_builtin_names(assignment):
             names = {}  # the cell's constant assignments, run as the judge runs them (no imports needed)
             for stmt in ast.parse(cell.source).body:
                 if isinstance(stmt, ast.Assign):
-                    exec(compile(ast.Module([stmt], []), "<cell>", "exec"), names)
+                    try:
+                        exec(compile(ast.Module([stmt], []), "<cell>", "exec"), names)
+                    except NameError:  # an assignment that needs the cell's functions: not a constant
+                        pass
             return names.get("BUILTIN_NAMES")
     return {}
 
