@@ -43,9 +43,12 @@ c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetad
 # <name>[_LATE]_<user id>_<file id>_<file>.ipynb, the student id being the Canvas user id; the
 # renames of Colab ("Copy of ..."), browsers (" (1)") and Canvas ("-1" on a resubmission) undone;
 # a learner's latest upload graded; files it cannot grade skipped with a PROBLEM line.
-from lms import CanvasCollector  # noqa: E402
+from lms import CanvasCollector, CanvasExtractor  # noqa: E402
 
 c.ZipCollectApp.collector_plugin = CanvasCollector
+# Unpacks only Canvas's own zip: an archive a learner handed in is never opened (it could hold a
+# notebook named as another learner's); a broken entry or an unsafe path is skipped with a PROBLEM line.
+c.ZipCollectApp.extractor_plugin = CanvasExtractor
 
 
 class HideHiddenTestCode(ClearHiddenTests):

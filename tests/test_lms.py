@@ -2,6 +2,7 @@
 the right learner and notebook or skipped with a PROBLEM line; then a class handed in under such
 names, taken through the README's instructor commands, down to the CSV and the feedback zip for Canvas."""
 import csv
+import io
 import shutil
 import subprocess
 import zipfile
@@ -11,7 +12,7 @@ import pytest
 
 from conftest import ROOT
 from course_tools import cell_scores, filled_student_copy, scratch_course
-from lms import read_name, read_names
+from lms import CanvasExtractor, read_name, read_names
 from test_grading import readme_instructor_commands
 
 NOTEBOOKS = ["loss_functions.ipynb"]
@@ -52,6 +53,8 @@ REJECTED = [  # (file name in the zip, what the PROBLEM line says)
     ("hopper_LATE_44444_text.html", "learner 44444 handed in a text entry"),
     ("anon_k3J9x_70003_loss_functions.ipynb", "anonymous id"),
     ("LATE_anon_k3J9x_70003_loss_functions.ipynb", "anonymous id"),
+    ("ada_\u0661\u0662\u0663_70003_loss_functions.ipynb", "no Canvas user id"),  # not digits Canvas writes
+    ("ada_12345_\uff17\uff10\uff10\uff10\uff13_loss_functions.ipynb", "no Canvas user id"),
 ]
 
 
@@ -102,6 +105,66 @@ def test_learners_who_share_a_name_stay_apart():
     assert [(u.student_id, u.kept) for u in uploads] == [("31005", True), ("31006", True)]
 
 
+@pytest.mark.parametrize("attack", [
+    "x_31003_99999999_31004_5004_loss_functions.ipynb",  # learner 31004 whose sortable name is x_31003_99999999
+    "x_late_31003_99999999_31004_5004_loss_functions.ipynb",
+    "x_31003_99999999_LATE_31004_5004_loss_functions.ipynb",
+    "ab_31004_5004_31003_99999999_loss_functions.ipynb",  # or the file name: which one Canvas wrote is unknowable
+])
+def test_a_name_that_reads_as_two_learners_is_never_collected_as_either(attack):
+    real = "victim_31003_5003_loss_functions.ipynb"
+    uploads = {u.name: u for u in read_names([f"/x/{attack}", f"/x/{real}"], NOTEBOOKS, OTHERS)}
+    assert uploads[real].kept and uploads[real].newer is None
+    assert not uploads[attack].kept and "31003" in uploads[attack].problem and "31004" in uploads[attack].problem
+    assert "put the file in submitted/" in uploads[attack].problem
+
+
+def test_digits_in_a_file_name_of_the_same_learner_are_not_ambiguous():
+    upload = read_name("/x/ada_12345_67890_ada_12345_67000_loss_functions.ipynb", NOTEBOOKS, OTHERS)
+    assert upload.kept and (upload.student_id, upload.order[0]) == ("12345", 67890)
+    spaced = read_name("/x/ada_12345_67890_loss functions 2024_10_05.ipynb", NOTEBOOKS, OTHERS)
+    assert spaced.kept and spaced.student_id == "12345"  # no Canvas name has a space: one reading
+
+
+@pytest.mark.parametrize("inside", ["mallory_31002_5002_stuff.zip", "mallory_31002_5002_stuff.tar.gz"])
+def test_files_inside_an_archive_a_learner_handed_in_are_never_collected(inside):
+    folder = "/x/extracted/submissions"
+    stem = inside.split(".")[0]
+    paths = [f"{folder}/{inside}", f"{folder}/{stem}/victim_31001_99999999_loss_functions.ipynb",
+             f"{folder}/{stem}/deeper/victim_31001_99999998_loss_functions.ipynb",
+             f"{folder}/victim_31001_5001_loss_functions.ipynb"]
+    uploads = {u.path: u for u in read_names(paths, NOTEBOOKS, OTHERS, "/x/extracted")}
+    assert [p for p, u in uploads.items() if u.kept] == [f"{folder}/victim_31001_5001_loss_functions.ipynb"]
+    assert "a file a learner handed in" in uploads[paths[1]].problem
+    # whatever the archive's type, a folder named like a learner's upload holds what the learner named
+    named = read_names([f"{folder}/{stem}_tgz/victim_31001_99999999_loss_functions.ipynb"], NOTEBOOKS, OTHERS,
+                       "/x/extracted")
+    assert not named[0].kept and "ask them" in named[0].problem
+
+
+def test_the_extractor_unzips_canvas_zip_entry_by_entry_and_nothing_inside_it(tmp_path):
+    archive, extracted = tmp_path / "archive", tmp_path / "extracted"
+    archive.mkdir()
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zipped:
+        zipped.writestr("victim_31001_99999999_loss_functions.ipynb", "{}")
+    long_name = "ada_12345_67890_" + "\u00e9" * 200 + ".ipynb"  # 400 bytes of a non-ASCII file name
+    with zipfile.ZipFile(archive / "submissions.zip", "w") as zipped:
+        zipped.writestr("victim_31001_5001_loss_functions.ipynb", "real")
+        zipped.writestr("mallory_31002_5002_stuff.zip", inner.getvalue())
+        zipped.writestr("../escape_31003_5003_loss_functions.ipynb", "{}")
+        zipped.writestr(long_name, "long")
+    (archive / "broken.zip").write_bytes(b"not a zip")
+    (archive / "broken.tar.gz").write_bytes(b"not a tar")
+    CanvasExtractor().extract(str(archive), str(extracted))
+    files = sorted(str(p.relative_to(extracted)) for p in extracted.rglob("*") if p.is_file())
+    long_file = next(f for f in files if f.startswith("submissions/ada_12345_67890_") and f.endswith(".ipynb"))
+    assert sorted(set(files) - {long_file}) == ["submissions/mallory_31002_5002_stuff.zip",
+                                                "submissions/victim_31001_5001_loss_functions.ipynb"]
+    assert not (tmp_path / "escape_31003_5003_loss_functions.ipynb").exists()
+    assert read_name(str(extracted / long_file), NOTEBOOKS, OTHERS).student_id == "12345"
+
+
 # The class of the end-to-end test: Canvas user id -> (files handed in, oldest first, each the
 # reference solution or the blank student copy), what the graded notebook must earn, whether the
 # learner is on Canvas's roster.
@@ -118,7 +181,12 @@ CLASS = {
 REJECTED_FILES = {"hopperg_31007_5007_optimizers.ipynb": "another assignment's notebook",
                   "nobody_loss_functions.ipynb": "no Canvas user id",
                   "curiemarie_31008_5008_loss_functions.pdf": "not a notebook",
-                  "noetheremmy_31009_link.html": "link entry"}
+                  "noetheremmy_31009_link.html": "link entry",
+                  # a learner's zip, holding a "newer upload" of 31001 (the blank copy): never collected
+                  "mallory_31012_5012_stuff.zip": "not a notebook",
+                  # learner 31013, sortable name x_31002_99999999, taking 31002's place (with the solution)
+                  "x_31002_99999999_31013_5013_loss_functions.ipynb": "reads as learner 31002's upload or as learner 31013's",
+                  "broken_31014_5014_notes.zip": "not a notebook"}  # not a zip: must not stop the collection
 ROSTER = [["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "loss_functions (900001)", "optimizers (900002)",
            "Current Score", "Final Score"],
           ["    Points Possible", "", "", "", "", "100", "30", "(read only)", "(read only)"],
@@ -154,8 +222,12 @@ def canvas_class(tmp_path_factory):
         for files, _, _ in CLASS.values():
             for name, kind in files:
                 zipped.writestr(name, texts[kind])
+        inner = io.BytesIO()
+        with zipfile.ZipFile(inner, "w") as nested:
+            nested.writestr("lovelaceada_31001_99999999_loss_functions.ipynb", texts["blank"])
         for name in REJECTED_FILES:
-            zipped.writestr(name, texts["solution"])
+            zipped.writestr(name, {"mallory_31012_5012_stuff.zip": inner.getvalue(),
+                                   "broken_31014_5014_notes.zip": b"not a zip"}.get(name, texts["solution"]))
     with open(course / "canvas_gradebook.csv", "w", newline="") as f:
         csv.writer(f).writerows(ROSTER)
     outputs = {}

@@ -25,25 +25,31 @@ import csv
 import io
 import os
 import re
+import shutil
 import sys
 import zipfile
 from pathlib import Path
 
 from nbgrader.api import MissingEntry
-from nbgrader.plugins import ExportPlugin, FileNameCollectorPlugin
+from nbgrader.plugins import ExportPlugin, ExtractorPlugin, FileNameCollectorPlugin
+from nbgrader.utils import unzip
 from traitlets import Unicode
 
 # <name>[_LATE]_<user id>_<file id>_<file name>: the name is the shortest that fits, as Canvas
 # itself reads these names back (the first two all-digit parts are the user id and the file id).
-CANVAS_NAME = re.compile(r"(?P<prefix>(?P<name>.*?)_(?:late_)?(?P<user_id>\d+)_(?P<file_id>\d+)_)(?P<file_name>.+)",
+CANVAS_NAME = re.compile(r"(?P<prefix>(?P<name>.*?)_(?:late_)?(?P<user_id>[0-9]+)_(?P<file_id>[0-9]+)_)(?P<file_name>.+)",
                          re.I | re.S)
+# Every other place where the prefix could end: a sortable name may itself hold "_<digits>_<digits>"
+# (a learner who sets theirs), and so may a file name. Then the name reads as more than one learner's.
+OTHER_READING = re.compile(r"(?=_(?:late_)?(?P<user_id>[0-9]+)_(?P<file_id>[0-9]+)_.)", re.I | re.S)
+SORTABLE_NAME = re.compile(r"[a-z0-9_]*", re.I)  # what Canvas keeps of a name (non-word characters dropped)
 # Anonymous grading: "anon_<anonymous id>" instead of the name and user id.
 ANONYMOUS = re.compile(r"(?:late_)?anon_[^_]+_\d+_.+", re.I | re.S)
 # A text entry or a link (a Colab URL, say) handed in instead of a file: no file id.
-TEXT_OR_LINK = re.compile(r".*?_(?:late_)?(?P<user_id>\d+)_(?P<kind>text|link)\.html", re.I | re.S)
+TEXT_OR_LINK = re.compile(r".*?_(?:late_)?(?P<user_id>[0-9]+)_(?P<kind>text|link)\.html", re.I | re.S)
 # What Colab, browsers and LMSes add to a notebook's name, outermost first.
 COPY_OF = re.compile(r"^copy[ _]of[ _]", re.I)
-SUFFIX = re.compile(r"(?:-\d+|-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[ _]?\(\d+\))$", re.I)
+SUFFIX = re.compile(r"(?:-[0-9]+|-[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12}|[ _]?\([0-9]+\))$", re.I)
 DOWNLOAD_IPYNB = "in Colab: File > Download > Download .ipynb"
 
 
@@ -102,6 +108,13 @@ def read_name(path, notebooks, other_notebooks):
                                     "Canvas's Download Submissions zip): find the learner's Canvas user id and put the "
                                     "file in submitted/<user id>/<assignment>/ under the assignment's notebook name")
     user_id, file_name = match["user_id"], match["file_name"]
+    readers = sorted({m["user_id"] for m in OTHER_READING.finditer(name, match.start("file_name") - 1)
+                      if SORTABLE_NAME.fullmatch(name, 0, m.start())} - {user_id})
+    if readers:  # which one Canvas wrote cannot be told from the name: never guess whose work it is
+        return Upload(path, problem=f"the name reads as learner {user_id}'s upload or as learner "
+                                    f"{' or '.join(readers)}'s (digits in a Canvas name or in the file name): find on "
+                                    f"Canvas whose file it is and put the file in submitted/<user id>/<assignment>/ "
+                                    f"under the assignment's notebook name")
     stem, ext = os.path.splitext(file_name)
     if ext.lower() != ".ipynb":
         return Upload(path, problem=f"learner {user_id} handed in {file_name!r}, not a notebook: ask them to upload "
@@ -112,7 +125,7 @@ def read_name(path, notebooks, other_notebooks):
     mine = {_key(os.path.splitext(n)[0]): n for n in notebooks}
     others = {_key(os.path.splitext(n)[0]): n for n in other_notebooks if n not in notebooks}
     stems = [_key(s) for s in _stems(stem)]
-    order = (int(match["file_id"]), int(m[1]) if (m := re.search(r"-(\d+)$", stem)) else 0)
+    order = (int(match["file_id"]), int(m[1]) if (m := re.search(r"-([0-9]+)$", stem)) else 0)
     found = next((mine[s] for s in stems if s in mine), None)
     if found:
         return Upload(path, user_id, found, order, match["prefix"])
@@ -128,10 +141,34 @@ def read_name(path, notebooks, other_notebooks):
                                 f"name ({', '.join(notebooks)}); rename it to the right one and collect it again")
 
 
-def read_names(paths, notebooks, other_notebooks):
+def _archive_folder(path):
+    """The folder an unzip (nbgrader's) extracts the archive `path` into, or None if not an archive."""
+    stem, ext = os.path.splitext(path)
+    if ext.lower() not in (".zip", ".gz"):
+        return None
+    return stem[:-len(".tar")] if stem.lower().endswith(".tar") else stem
+
+
+def read_names(paths, notebooks, other_notebooks, root=None):
     """Every file of `paths` read by `read_name`; of a learner's uploads of one notebook only the
-    latest (highest Canvas file id, then highest -N) is kept, the others point to it in `newer`."""
-    uploads = [u for u in (read_name(p, notebooks, other_notebooks) for p in sorted(paths)) if u]
+    latest (highest Canvas file id, then highest -N) is kept, the others point to it in `newer`.
+    A file that was inside an archive found among `paths`, or inside a folder below `root` named like
+    a learner's upload, came out of a file a learner handed in: its name is the learner's, not
+    Canvas's, and never says whose it is (it is skipped, with a PROBLEM line)."""
+    paths = sorted(paths)
+    archives = {folder for p in paths if (folder := _archive_folder(p))}
+    uploads = []
+    for path in paths:
+        upload = read_name(path, notebooks, other_notebooks)
+        if upload is None:
+            continue
+        below = Path(os.path.relpath(path, root)).parts[:-1] if root else ()
+        inside = next((str(folder) for folder in Path(path).parents if str(folder) in archives), None) or next(
+            (part for part in below if CANVAS_NAME.fullmatch(part) or ANONYMOUS.fullmatch(part)), None)
+        if inside:
+            upload = Upload(path, problem=f"inside {os.path.basename(inside)}, a file a learner handed in: its name "
+                                          f"is the learner's, not Canvas's; ask them to upload the .ipynb itself")
+        uploads.append(upload)
     latest = {}
     for upload in uploads:
         if upload.kept:
@@ -162,6 +199,15 @@ class CanvasCollector(FileNameCollectorPlugin):
 
     _uploads = None
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # nbgrader's own extractor also unzips the archives inside Canvas's zip (a learner's .zip, whose
+        # files the learner named) and stops the whole collection at one it cannot read. nbgrader makes
+        # the extractor just before this plugin: where it is nbgrader's own, CanvasExtractor replaces it.
+        app = self.parent
+        if app is not None and type(getattr(app, "extractor_plugin_inst", None)) is ExtractorPlugin:
+            app.extractor_plugin_inst = CanvasExtractor(parent=app)
+
     def collect(self, submitted_file):
         if self._uploads is None:
             app = self.parent
@@ -171,7 +217,7 @@ class CanvasCollector(FileNameCollectorPlugin):
             if not mine:
                 self.log.warning("PROBLEM %s: no notebooks in release/%s: run nbgrader generate_assignment first",
                                  app.coursedir.assignment_id, app.coursedir.assignment_id)
-            self._uploads = {u.path: u for u in read_names(set(paths) | {submitted_file}, mine, others)}
+            self._uploads = {u.path: u for u in read_names(set(paths) | {submitted_file}, mine, others, folder)}
         upload = self._uploads.get(submitted_file)
         if upload is None:
             return None
@@ -185,6 +231,65 @@ class CanvasCollector(FileNameCollectorPlugin):
         if upload.note:
             self.log.warning("PROBLEM %s: %s", upload.name, upload.note)
         return {"student_id": upload.student_id, "file_id": upload.file_id}
+
+
+def _fit(name, limit=255):
+    """`name`, its stem cut until it fits in a file name of `limit` bytes (the extension kept)."""
+    stem, ext = os.path.splitext(name)
+    while len(os.fsencode(stem + ext)) > limit and stem:
+        stem = stem[:-1]
+    return stem + ext
+
+
+class CanvasExtractor(ExtractorPlugin):
+    """`nbgrader zip_collect`'s extractor for Canvas: the archives in archive/ (Canvas's zip) are
+    unzipped, one entry at a time, and nothing inside them: a learner's .zip stays a file, skipped
+    as not a notebook. An entry that cannot be extracted (unsafe path, broken data) is skipped with
+    a PROBLEM line and the others are extracted; one whose name is too long for the disk is
+    extracted under its name cut short (the Canvas prefix and the extension kept)."""
+
+    def extract(self, archive_path, extracted_path):
+        for root, _, files in os.walk(archive_path):
+            to = os.path.normpath(os.path.join(extracted_path, os.path.relpath(root, archive_path)))
+            os.makedirs(to, exist_ok=True)
+            for name in sorted(files):
+                src = os.path.join(root, name)
+                folder = _archive_folder(name)
+                if folder is None or os.path.splitext(name)[1] not in self.zip_ext:
+                    shutil.copy(src, os.path.join(to, _fit(name)))
+                elif zipfile.is_zipfile(src):
+                    self._unzip(src, os.path.join(to, folder))
+                else:
+                    try:
+                        unzip(src, to, zip_ext=self.zip_ext, create_own_folder=True, tree=False)
+                    except Exception as error:  # noqa: BLE001 (a broken archive: report it, collect the rest)
+                        self.log.warning("PROBLEM %s: cannot be extracted (%s): download it again (skipped)", name, error)
+
+    def _unzip(self, src, folder):
+        self.log.info("Extracting %s to %s", src, folder)
+        with zipfile.ZipFile(src) as archive:
+            for info in archive.infolist():
+                parts = info.filename.split("/")
+                if info.is_dir():
+                    continue
+                if info.filename.startswith("/") or "\\" in info.filename or any(p in ("", ".", "..") for p in parts):
+                    self.log.warning("PROBLEM %s: an unsafe path in %s (skipped)", info.filename, src)
+                    continue
+                target = os.path.join(folder, *[_fit(p) for p in parts])
+                written = False
+                try:
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    with archive.open(info) as data, open(target, "xb") as out:
+                        written = True
+                        shutil.copyfileobj(data, out)
+                except Exception as error:  # noqa: BLE001 (a broken entry: report it, extract the rest)
+                    self.log.warning("PROBLEM %s: cannot be extracted from %s (%s) (skipped)", info.filename, src, error)
+                    if written:  # half written: not graded as the learner's work
+                        os.remove(target)
+                    continue
+                if target != os.path.join(folder, *parts):
+                    self.log.warning("PROBLEM %s: its name is too long for the disk: extracted as %s",
+                                     info.filename, os.path.basename(target))
 
 
 def _canvas_title(header):
@@ -304,7 +409,8 @@ def feedback_zip(assignment, out, root="."):
         raise LmsError(f"{extracted} not found: put Canvas's zip in downloaded/{assignment}/archive/ and run "
                        f"nbgrader zip_collect {assignment} first")
     mine, others = course_notebooks(root, assignment)
-    uploads = [u for u in read_names([str(p) for p in extracted.rglob("*") if p.is_file()], mine, others) if u.kept]
+    uploads = [u for u in read_names([str(p) for p in extracted.rglob("*") if p.is_file()], mine, others, extracted)
+               if u.kept]
     lines, pages = [], {}
     for upload in uploads:
         page = root / "feedback" / upload.student_id / assignment / (os.path.splitext(upload.file_id)[0] + ".html")
