@@ -73,6 +73,14 @@ def honest_alone(tmp_path_factory):
     return cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, list(HONEST))
 
 
+def test_one_grading_secret_in_the_course_root(hostile_class):
+    """Made once by ./course grade, before its workers start: every learner, and every re-grade,
+    draws the checks' inputs from it."""
+    secret = hostile_class["course"] / ".grading_secret"
+    assert secret.is_file() and secret.stat().st_mode & 0o777 == 0o600
+    assert not list((hostile_class["course"] / "submitted").rglob(".grading_secret"))
+
+
 def test_every_learner_graded(hostile_class):
     for student in [*HONEST, *HOSTILE]:
         assert re.search(rf"^{re.escape(student)}\s+\d", hostile_class["output"], re.M), f"no score for {student}"

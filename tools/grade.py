@@ -240,11 +240,13 @@ def stage_learner(coursedir, assignment, student, notebooks, stage):
 
 # ----------------------------------------------------------------------------- one learner
 
-def autograde_argv(coursedir, assignment, student, stage, db_url, timeout):
-    """`nbgrader autograde`'s arguments for one learner, graded in the staging course root."""
+def autograde_argv(coursedir, assignment, student, stage, db_url, timeout, secret_file):
+    """`nbgrader autograde`'s arguments for one learner, graded in the staging course root, with
+    the course's grading secret (nbgrader runs the preprocessors in the staging folder)."""
     return [assignment, "--student", student, "--force",
             f"--CourseDirectory.root={stage}", f"--CourseDirectory.db_url={db_url}",
-            f"--CourseDirectory.course_id={coursedir.course_id}", f"--Execute.timeout={timeout}"]
+            f"--CourseDirectory.course_id={coursedir.course_id}", f"--Execute.timeout={timeout}",
+            f"--GuardedExecute.secret_file={secret_file}"]
 
 
 def autograde_process(argv, cwd, env, log):
@@ -328,7 +330,7 @@ def _grade_learner(coursedir, assignment, student, notebooks, options, base, slo
     code_cells = sum(1 for name in notebooks for c in nbformat.read(release / f"{name}.ipynb", 4).cells
                      if c.cell_type == "code")
     deadline = code_cells * (options.timeout + 15) + GRACE
-    argv = autograde_argv(coursedir, assignment, student, stage, options.db_url, options.timeout)
+    argv = autograde_argv(coursedir, assignment, student, stage, options.db_url, options.timeout, options.secret_file)
     argv += [f"--SandboxedKernelManager.memory={options.memory}",
              f"--SandboxedKernelManager.cpus={slot_cpus(slot, options.workers, os.cpu_count() or 1)}"]
     rc, log = run_worker(options.context, argv, coursedir.root, env, deadline)
@@ -414,6 +416,10 @@ def main(argv=None):
     options.threads = max(1, (os.cpu_count() or 1) // options.workers)
     options.memory = options.memory or grading.default_memory(options.workers)
     options.db_url = with_busy_timeout(coursedir.db_url)
+    # The course's grading secret, in the course root (or where nbgrader_config.py says), made here
+    # once before the workers start, so that every learner and every re-grade draws from the same one.
+    options.secret_file = str(root / coursedir.config.get("GuardedExecute", {}).get("secret_file", ".grading_secret"))
+    grading.read_secret(options.secret_file)
     assignment = options.assignment
     try:
         with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
