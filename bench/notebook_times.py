@@ -37,8 +37,7 @@ def time_line(n_words, seconds, assignment):
     minutes = max(5, round((n_words / WORDS_A_MINUTE + seconds / 60) / 5) * 5)
     extra = ", plus the time you take to write and check your code" if assignment else ""
     return (f"**Time:** about {minutes} minutes to read and run{extra} ({n_words:,} words at "
-            f"{WORDS_A_MINUTE} a minute; every cell runs in {seconds:.0f} s on a 2-core CPU, "
-            f"measured by `bench/notebook_times.py`).")
+            f"{WORDS_A_MINUTE} a minute; every cell runs in {seconds:.0f} s on a 2-core CPU).")
 
 
 def main(write):

@@ -199,7 +199,7 @@ def test_each_notebook_says_what_you_learn_what_you_need_how_long_and_what_next(
     assert re.search(r"In this lesson you will:|^You will ", first, re.M), "say what the learner will learn"
     assert "**Before you start:**" in first, "say what to know first, with links to the lessons it builds on"
     assert re.search(r"\*\*Time:\*\* about \d+ minutes .*\([\d,]+ words at \d+ a minute; every cell runs in \d+ s "
-                     r"on a 2-core CPU, measured by `bench/notebook_times.py`\)\.", first), \
+                     r"on a 2-core CPU\)\.", first), \
         "a measured '**Time:**' line: run `./course run python bench/notebook_times.py --write`"
     assert "**Next:**" in last, "end with what comes next"
 
