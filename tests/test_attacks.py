@@ -19,7 +19,7 @@ import pytest
 
 import attacks
 import grading
-from course_tools import cell_scores, nbgrader, scratch_course
+from course_tools import ROOT, cell_scores, nbgrader, scratch_course, secret_lines
 from fixtures import HONEST
 
 pytestmark = pytest.mark.skipif(grading.sandbox_problem() is not None, reason=str(grading.sandbox_problem()))
@@ -200,3 +200,13 @@ def test_attack_earns_and_shows_nothing(attacked, name):
 def test_every_run_completes(attacked, assignment):
     runs = [r for n, r in attacked["runs"].items() if attacks.ATTACKS.get(n, {}).get("assignment", "") == assignment]
     assert runs and all(r["rc"] == 0 for r in runs), [r["stderr"][-1000:] for r in runs if r["rc"]]
+
+
+def test_the_hidden_markers_are_hidden():
+    """The lines the leak attacks must not show are hidden-test lines, in no cell a learner sees."""
+    for assignment, markers in [("loss_functions", attacks.HIDDEN_LOSS), ("optimizers", attacks.HIDDEN_OPT),
+                                ("mnist_classifier", attacks.HIDDEN_MNIST)]:
+        nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+        secrets = secret_lines(nb)
+        for marker in markers:
+            assert any(marker in line for line in secrets), f"{marker!r} is not a hidden line of {assignment}"

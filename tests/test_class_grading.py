@@ -164,7 +164,8 @@ def test_stuck_grading_is_killed_with_its_kernel(tmp_path, monkeypatch):
     coursedir, _ = grade.load_course(course)
     grade.stage_learner(coursedir, ASSIGNMENT, "sleeps", [Path(NOTEBOOK).stem], tmp_path / "stage")
     argv = grade.autograde_argv(coursedir, ASSIGNMENT, "sleeps", tmp_path / "stage",
-                                f"sqlite:///{course / 'gradebook.db'}", timeout=600)
+                                f"sqlite:///{course / 'gradebook.db'}", timeout=600,
+                                secret_file=str(tmp_path / "grading_secret"))
     env = dict(os.environ, **{grading.HIDE_ENV: str(tmp_path), grading.MEMORY_ENV: str(MEMORY)})
     started = time.monotonic()
     rc, log = grade.run_worker(grade.start_forkserver(), argv, course, env, deadline=15)

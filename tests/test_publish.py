@@ -12,7 +12,7 @@ import pytest
 
 from conftest import LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
 from course_tools import ASSIGNMENTS
-from publish import COLAB_URL, MARKER, STUDENT_REPO, published_path
+from publish import BADGE, COLAB_URL, MARKER, STUDENT_REPO, published_path
 
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -156,7 +156,7 @@ def test_every_badge_opens_a_file_of_the_edition(edition):
     for name in files:
         if name.endswith(".ipynb"):
             first = nbformat.read(edition / name, as_version=4).cells[0].source
-            assert COLAB_GITHUB.findall(first) == [f"{STUDENT_REPO}/blob/main/{name}"], f"{name}'s badge opens another file"
+            assert BADGE.findall(first) == [f"{COLAB_URL}{name}"], f"{name}'s badge opens another file"
 
 
 def test_the_learner_readme_sets_up_colab_and_a_local_lab_and_names_the_data_folder(edition):
@@ -265,9 +265,11 @@ def test_the_badge_command_rewrites_the_badges_and_nothing_else(scratch):
     old, expected = {}, {}
     for path in sorted((scratch / "notebooks").glob("*.ipynb")) + sorted((scratch / "source").glob("*/*.ipynb")):
         course_path = path.relative_to(scratch).as_posix()
-        text = path.read_text()
-        old[path] = COLAB_GITHUB.sub(f"https://colab.research.google.com/github/someone/old/blob/main/{course_path}", text)
-        expected[path] = COLAB_GITHUB.sub(COLAB_URL + published_path(course_path), text)
+        expected[path] = text = path.read_text()
+        # the badge opens the course's own path in an old repository; the links between notebooks, the old one
+        text = BADGE.sub(lambda m: m[0].replace(m[1], f"https://colab.research.google.com/github/someone/old/blob/main/"
+                                                      f"{course_path}"), text, count=1)
+        old[path] = text.replace(COLAB_URL, "https://colab.research.google.com/github/someone/old/blob/main/")
     readme = scratch / "README.md"
     row_badge = re.compile(r"`([^`]+\.ipynb)` (\[!\[Open In Colab\]\([^)]+\)\])\(https://colab[^)]*\)")
     old[readme] = row_badge.sub(lambda m: f"`{m[1]}` {m[2]}(https://colab.research.google.com/github/someone/old/"
@@ -281,8 +283,10 @@ def test_the_badge_command_rewrites_the_badges_and_nothing_else(scratch):
     assert proc.returncode == 0, proc.stderr
     for path, text in expected.items():
         assert path.read_text() == text, f"{path.relative_to(scratch)}: more than its badges changed"
-        assert sum(a != b for a, b in zip(old[path].splitlines(), text.splitlines())) == \
-            (len(LESSONS) if path == readme else 1), "one line a notebook, one row a module in the README"
+        changed = sum(a != b for a, b in zip(old[path].splitlines(), text.splitlines()))
+        linked = sum("colab.research.google.com/github/" in line for line in text.splitlines())
+        assert changed == (len(LESSONS) if path == readme else linked), \
+            "only the lines with a Colab link: one row a module in the README"
         nb = nbformat.read(path, as_version=4) if path.suffix == ".ipynb" else None
         assert nb is None or nbformat.writes(nb) + "\n" == text, "written as nbformat writes it"
     assert {p: p.read_bytes() for p in others} == others, "badges touched release/"

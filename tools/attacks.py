@@ -43,14 +43,14 @@ MARK = "PWNED::"  # what a successful attack prints; learner code writes it as "
 M = '_M = "PW" + "NED::"\n'  # the line that builds it in the learner's code
 
 # Lines of hidden tests and of the reference solutions (the feedback must not show them).
-HIDDEN_LOSS = ['assert answer_loss_purpose == "b"', "for delta in [0.1, 0.5, 2.0, 5.0]:",
-               "check_loss(mse_loss, nn.MSELoss(), torch.randn(10) * 1e3, torch.randn(10) * 1e3)"]
+HIDDEN_LOSS = ['assert answer_loss_purpose == "b"', "for delta in [0.1, 5.0]:",
+               "check_loss(cross_entropy, nn.CrossEntropyLoss(), torch.randn(5, 4) * 1e4, torch.randint(0, 4, (5,)), grad=())"]
 SOLUTION_LOSS = ["torch.where(error < delta, 0.5 * error ** 2, delta * (error - 0.5 * delta)).mean()",
                  "(logits.clamp(min=0) - logits * target + torch.log1p(torch.exp(-logits.abs()))).mean()"]
 HIDDEN_OPT = ["for momentum in (0.0, 0.5, 0.9, 0.99):",
               "compare_with_torch(MyAdam, torch.optim.Adam, steps=50, shapes=shapes, grad_scale=1e-9, lr=0.01, eps=1e-3)"]
-HIDDEN_MNIST = ["for n, batch_size in [(10, 4), (10, 3), (9, 9), (5, 1)]:",
-                "logits[8:] = logits[8:].roll(1, dims=1)  # the last batch of 2 is all wrong: 8 of 10 right"]
+HIDDEN_MNIST = ["loaders = [dict(n=30, batch_size=batch_size, seed=seed + epoch) for epoch in range(2)]",
+                'inputs=-logits[:8], labels=labels[:8], batch_size=3)["accuracy"]']
 SECRETS = [MARK, "daemon:x:1:1"]
 
 
@@ -556,7 +556,7 @@ LEAK_HISTORY = M + _d("""
     except Exception as _e:
         print("no history", _e)
     print(len(_all), "characters of history")
-    for _secret in ["BEGIN HIDDEN", "torch.randn(10) * 1e3", "answer_loss_purpose ==", "test_mse_loss"]:
+    for _secret in ["BEGIN HIDDEN", "for delta in [0.1, 5.0]", "answer_loss_purpose ==", "check_loss(mse_loss"]:
         if _secret in _all:
             print(_M, "a test cell ran in the kernel:", _secret)
     """)

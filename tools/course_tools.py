@@ -29,8 +29,11 @@ def scratch_course(dest, assignments=ASSIGNMENTS):
     """Copy what an instructor's course root holds into `dest` and generate the student copies there."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("nbgrader_config.py", "course", "requirements.in", "requirements.txt", "requirements-cpu.txt", "README.md"):
+    for name in ("nbgrader_config.py", "course", "requirements.txt", "README.md"):
         shutil.copy2(ROOT / name, dest / name)
+    for name in ("requirements.in", "requirements-cpu.txt"):  # the lock's input and its CPU-only twin
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "tools", dest / "tools", ignore=shutil.ignore_patterns("__pycache__"))
     for assignment in assignments:
         shutil.copytree(ROOT / "source" / assignment, dest / "source" / assignment)
