@@ -28,9 +28,10 @@ def is_test(cell):
     return bool(meta.get("grade") and not meta.get("solution")) and cell.cell_type == "code"
 
 
-def fake_kernel(assignment, release=False):
-    """The learner's kernel, played here: every cell but the tests run in a namespace; returns the
-    `request` function the judge sends its JSON to, and the list of what was sent."""
+def fake_kernel(assignment, release=False, learner_code=""):
+    """The learner's kernel, played here: every cell but the tests run in a namespace (then
+    `learner_code`, a cell of the learner's own); returns the `request` function the judge sends its
+    JSON to, and the list of what was sent."""
     ns = {}
     for cell in cells(assignment, release):
         free = "nbgrader" not in cell.metadata  # the learner's own cells: timing, comparisons (not graded)
@@ -40,6 +41,7 @@ def fake_kernel(assignment, release=False):
                     exec(cell.source, ns)
             except NotImplementedError:
                 pass
+    exec(learner_code, ns)
     shell = types.SimpleNamespace(user_ns=ns)
     module = types.ModuleType("kernel")
     exec(compile(open(kernel_side.__file__).read(), "kernel", "exec"), module.__dict__)
@@ -118,3 +120,30 @@ def test_decode_reads_only_data():
             kernel_side.decode(bad)
     with pytest.raises(LearnerError):
         Judge(lambda payload: "[1, 2")._ask({"op": "resolve", "names": []})
+
+
+SELF_CHECK_FORGERY = """
+import contextlib, os
+os.environ.pop("NBGRADER_EXECUTION", None)
+__course_judge__ = False
+def being_graded():
+    return False
+@contextlib.contextmanager
+def visible_check(grade_id, points):
+    try:
+        yield
+    except Exception:
+        pass
+VISIBLE_RESULTS = {}
+"""
+
+
+@pytest.mark.parametrize("assignment", ["loss_functions", "optimizers"])
+def test_the_learners_own_self_check_helpers_pass_nothing(assignment, monkeypatch):
+    """A learner who redefines visible_check to swallow failures, says being_graded() is False and
+    drops NBGRADER_EXECUTION in their kernel still fails every check of a blank copy: the judge runs
+    its own copies of the helper cells."""
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)  # the judge must not lean on it either
+    request, _ = fake_kernel(assignment, release=True, learner_code=SELF_CHECK_FORGERY)
+    verdicts = judge_notebook(assignment, request)
+    assert verdicts and all(v is not None for v in verdicts.values()), [g for g, v in verdicts.items() if v is None]

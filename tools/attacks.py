@@ -824,13 +824,19 @@ def _obfuscated(text):
     return [ord(c) + 1 for c in text]
 
 
-OWN_CPROFILE = _d(f"""
-    import cProfile, contextlib, io, json
-    _s = ""
-    for _c in {_obfuscated("import json, torch; json._X = torch._C._nn.mse_loss; json._Y = torch._C._nn.l1_loss")!r}:
-        _s += chr(_c - 1)
-    with contextlib.redirect_stdout(io.StringIO()):
-        cProfile.run(_s)
+def _via_cprofile(hidden, code):
+    """`code` after cProfile.run of `hidden`, which no reader of the code can see (obfuscated)."""
+    return _d(f"""
+        import cProfile, contextlib, io, json
+        _s = ""
+        for _c in {_obfuscated(hidden)!r}:
+            _s += chr(_c - 1)
+        with contextlib.redirect_stdout(io.StringIO()):
+            cProfile.run(_s)
+        """) + _d(code)
+
+
+OWN_CPROFILE = _via_cprofile("import json, torch; json._X = torch._C._nn.mse_loss; json._Y = torch._C._nn.l1_loss", """
     def mse_loss(pred, target):
         return json._X(pred, target, 1)
     """)
@@ -853,13 +859,7 @@ def _own_pickle(course):
     return notebook("loss_functions", course, {**wrong_loss(), "mse_loss_solution": code})
 
 
-OPT_CPROFILE = _d(f"""
-    import cProfile, contextlib, io, json
-    _s = ""
-    for _c in {_obfuscated("import json, torch; json._O = getattr(torch.optim, 'SG' + 'D')")!r}:
-        _s += chr(_c - 1)
-    with contextlib.redirect_stdout(io.StringIO()):
-        cProfile.run(_s)
+OPT_CPROFILE = _via_cprofile("import json, torch; json._O = getattr(torch.optim, 'SG' + 'D')", """
     class MySGD:
         def __init__(self, params, lr, momentum=0.0):
             self._inner = [json._O(params, lr=lr, momentum=momentum)]  # in a list: the probe looks at attributes only

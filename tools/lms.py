@@ -199,15 +199,6 @@ class CanvasCollector(FileNameCollectorPlugin):
 
     _uploads = None
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        # nbgrader's own extractor also unzips the archives inside Canvas's zip (a learner's .zip, whose
-        # files the learner named) and stops the whole collection at one it cannot read. nbgrader makes
-        # the extractor just before this plugin: where it is nbgrader's own, CanvasExtractor replaces it.
-        app = self.parent
-        if app is not None and type(getattr(app, "extractor_plugin_inst", None)) is ExtractorPlugin:
-            app.extractor_plugin_inst = CanvasExtractor(parent=app)
-
     def collect(self, submitted_file):
         if self._uploads is None:
             app = self.parent

@@ -1150,14 +1150,7 @@ class _Folder:
             items = f(gen.iter)
             if not isinstance(items, (str, bytes, list, tuple)):
                 return _NO
-            out = []
-            for item in items:
-                inner = dict(env, **{gen.target.id: item})
-                value = self._sub(node.elt, inner, depth)
-                if value is _NO:
-                    return _NO
-                out.append(value)
-            return out
+            return self._each(node.elt, items, lambda item: dict(env, **{gen.target.id: item}), depth)
         return _NO
 
     def _sub(self, node, env, depth):
@@ -1240,14 +1233,18 @@ class _Folder:
         if isinstance(mapper, ast.Name) and mapper.id in ("chr", "ord", "str") and self._builtin(mapper.id):
             return [{"chr": chr, "ord": ord, "str": str}[mapper.id](i) for i in items]
         if isinstance(mapper, ast.Lambda) and len(mapper.args.args) == 1 and not mapper.args.defaults:
-            out = []
-            for item in items:
-                value = self._sub(mapper.body, {mapper.args.args[0].arg: item}, 0)
-                if value is _NO:
-                    return _NO
-                out.append(value)
-            return out
+            return self._each(mapper.body, items, lambda item: {mapper.args.args[0].arg: item}, 0)
         return _NO
+
+    def _each(self, body, items, env_of, depth):
+        """`body` folded once per item, in the environment `env_of(item)`: a list, or _NO."""
+        out = []
+        for item in items:
+            value = self._sub(body, env_of(item), depth)
+            if value is _NO:
+                return _NO
+            out.append(value)
+        return out
 
     def _method(self, node, func, f):
         path = self.program.resolve(func, self.visitor) if hasattr(self.program, "aliases") else None
