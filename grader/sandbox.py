@@ -14,9 +14,9 @@ only what is listed here (an allowlist, `sandbox_command`):
   sys.path; nothing else of the folders above them (so under /root only the path to the venv
   and to the Python it was made from);
 - the caller's read-only data mounts (`SandboxedKernelManager.data_mounts`: (host path, path in
-  the sandbox) pairs, files or folders; none by default: `default_data_mounts()` gives the
-  notebooks' data root); one that would show a folder of COURSE_ROOTS or $COURSE_GRADING_HIDE
-  is refused;
+  the sandbox) pairs, files or folders; none by default; grading mounts the data root's
+  held-out views, grader/heldout.py); one that would show one of `hidden_folders` (the course
+  root, the staging folders) is refused;
 - the run folder (connection file and the kernel's ipc sockets), read-write, at its host path:
   /dev/shm/cg<pid>-*/r (a tmpfs, so what the kernel writes there counts in its memory, not on disk;
   the system's temporary folder where /dev/shm is not a tmpfs);
@@ -68,18 +68,7 @@ import time
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, Unicode, default
 
-SANDBOX_ENV = "COURSE_SANDBOX"  # "0": run kernels without the sandbox (trusted notebooks only)
-MEMORY_ENV = "COURSE_GRADING_MEMORY"  # bytes of memory a kernel may use (the default of `memory`)
-HIDE_ENV = "COURSE_GRADING_HIDE"  # folders that must never be mounted in (os.pathsep-separated)
-
-# Folders that must never be mounted into the sandbox (nbgrader_config.py and tools/grade.py
-# add the course folders). The sandbox is an allowlist, so nothing here is visible anyway:
-# these only make a `data_mounts` entry that would expose one an error.
-COURSE_ROOTS = [os.getcwd()]
-
-DEFAULT_DATA = "~/.cache/pytorch-loss-course/data"  # the notebooks' data root without COURSE_DATA_DIR
-
-# Environment a kernel keeps (the rest, such as an instructor's tokens, is dropped).
+THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")  # set from `threads`
 KERNEL_ENV = ("PATH", "HOME", "LANG", "LC_", "TZ", "COURSE_DATA_DIR", "OMP_", "MKL_", "OPENBLAS_",
               "PYTHONHASHSEED", "NBGRADER_", "VIRTUAL_ENV", "CUDA_VISIBLE_DEVICES", "TERM")
 
@@ -93,52 +82,37 @@ CONTROLLERS = ("memory", "pids", "cpuset")
 CPUS = r"[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*"  # what `cpus` may be
 
 
-def sandbox_wanted():
-    return os.environ.get(SANDBOX_ENV, "1") != "0"
-
-
 def sandbox_problem():
     """Why kernels cannot be sandboxed here, or None when they can."""
     if not shutil.which("bwrap"):
         return ("bubblewrap (bwrap) is not installed: install it (Debian/Ubuntu: apt-get install "
-                "bubblewrap), or set COURSE_SANDBOX=0 to grade without a sandbox (trusted notebooks only)")
+                "bubblewrap), or set c.GuardedExecute.sandbox = False to grade without a sandbox (trusted notebooks only)")
     missing = [p for p in ("prlimit", "setpriv", "taskset") if not shutil.which(p)]
     if missing:
         return (f"{', '.join(missing)} (util-linux) is not installed, which the grading sandbox "
-                "needs; or set COURSE_SANDBOX=0 to grade without a sandbox (trusted notebooks only)")
+                "needs; or set c.GuardedExecute.sandbox = False to grade without a sandbox (trusted notebooks only)")
     return None
 
 
 def default_memory(kernels=1):
-    """Bytes a kernel may use: $COURSE_GRADING_MEMORY, or 3/4 of the memory shared by `kernels`."""
+    """Bytes a kernel may use by default: 3/4 of the machine's memory, shared by `kernels`."""
     total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return int(os.environ.get(MEMORY_ENV) or total * 3 // 4 // kernels)
+    return int(total * 3 // 4 // kernels)
 
 
 def _under(path, folder):
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _hidden_folders():
-    return [os.path.realpath(p) for p in [*COURSE_ROOTS, *os.environ.get(HIDE_ENV, "").split(os.pathsep)] if p]
-
-
-def _check_exposes_nothing_hidden(path, what):
+def _check_exposes_nothing_hidden(path, what, hidden_folders):
     real = os.path.realpath(path)
-    for hidden in _hidden_folders():
+    for hidden in (os.path.realpath(p) for p in hidden_folders if p):
         if _under(hidden, real):
             raise ValueError(f"{what} {path!r} would show the course folder {hidden!r} to learners' code")
 
 
-def default_data_mounts():
-    """The notebooks' data root ($COURSE_DATA_DIR, else DEFAULT_DATA), read-only at the same path, when
-    it exists: what a caller passes as `data_mounts` for the notebooks that load MNIST."""
-    root = os.path.expanduser(os.environ.get("COURSE_DATA_DIR") or DEFAULT_DATA)
-    return [(root, os.path.abspath(root))] if os.path.isdir(root) else []
-
-
-def _python_paths():
-    """The folders the kernel's Python needs, real paths, outermost only (none that holds a course folder)."""
+def _python_paths(hidden_folders=()):
+    """The folders the kernel's Python needs, real paths, outermost only (none that holds one of `hidden_folders`)."""
     found = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              *[p for p in sys.path if p and os.path.basename(p.rstrip("/")) in ("site-packages", "dist-packages")]]
     paths = []
@@ -150,7 +124,7 @@ def _python_paths():
     paths = [p for i, p in enumerate(paths) if not any(_under(p, q) for q in paths[:i])]
     for p in paths:
         if not _under(p, "/usr"):
-            _check_exposes_nothing_hidden(p, "the Python environment")
+            _check_exposes_nothing_hidden(p, "the Python environment", hidden_folders)
     return paths
 
 
@@ -188,7 +162,7 @@ def _write_etc(folder, uid, gid):
 
 
 def sandbox_command(cmd, *, run, etc, uid, gid, tmp_size, env, data_mounts=(), work_files=(),
-                    privileged=None):
+                    privileged=None, hidden_folders=()):
     """`cmd` (the kernel's command) wrapped in bubblewrap, seeing only what the module's docstring
     lists. `run`: the run folder (read-write, same path inside); `etc`: {path in the sandbox:
     generated file}; `env`: the kernel's whole environment; `data_mounts`: (host, sandbox) pairs
@@ -233,7 +207,7 @@ def sandbox_command(cmd, *, run, etc, uid, gid, tmp_size, env, data_mounts=(), w
     mount("--proc", dest="/proc")
     mount("--perms", "1777", "--size", str(tmp_size), "--tmpfs", dest="/tmp")
     # Python, the data, the run folder, the working folder
-    for p in _python_paths():
+    for p in _python_paths(hidden_folders):
         mount("--ro-bind", p, dest=p)
     for src, dest in data_mounts:
         mount("--ro-bind", src, dest=dest)
@@ -594,8 +568,17 @@ class SandboxedKernelManager(AsyncKernelManager):
     Interrupts go by message, since a signal would reach bubblewrap and not the kernel."""
 
     memory = Integer(help="Bytes of memory the kernel may use, all its processes, shared memory and "
-                          "tmpfs files together (default: $COURSE_GRADING_MEMORY, or 3/4 of the machine's)"
-                     ).tag(config=True)
+                          "tmpfs files together (default: 3/4 of the machine's)").tag(config=True)
+    threads = Integer(0, help="Threads the kernel's numerical libraries use (OMP_NUM_THREADS and its kin; "
+                             "0: their own default)").tag(config=True)
+    hidden_folders = List(Unicode(), help="Folders no mount may show to the kernel (the course root, "
+                          "grading's staging folders); the sandbox is an allowlist, so nothing outside its "
+                          "mounts shows anyway: a mount that would show one is an error (default: the "
+                          "folder grading starts in)").tag(config=True)
+
+    @default("hidden_folders")
+    def _default_hidden_folders(self):
+        return [os.getcwd()]
     cpus = Unicode("", help="The cores the kernel may run on, such as '0' or '0-1' (default: all)").tag(config=True)
     uid = Integer(65534, help="The user id the kernel runs as").tag(config=True)
     gid = Integer(65534, help="The group id the kernel runs as").tag(config=True)
@@ -620,7 +603,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             src, dest = m.split(":", 1) if isinstance(m, str) else m
             if not os.path.isabs(dest) or not os.path.exists(src):
                 raise ValueError(f"data mount {m!r}: needs an existing host path and an absolute path in the sandbox")
-            _check_exposes_nothing_hidden(src, "data mount")
+            _check_exposes_nothing_hidden(src, "data mount", self.hidden_folders)
             out.append((os.path.realpath(src), os.path.normpath(dest)))
         return out
 
@@ -652,6 +635,8 @@ class SandboxedKernelManager(AsyncKernelManager):
         env = kw.get("env") or dict(os.environ)
         env = {k: v for k, v in env.items() if k.startswith(KERNEL_ENV)}
         env.update(HOME=SANDBOX_HOME, USER=SANDBOX_USER, LOGNAME=SANDBOX_USER)
+        if self.threads:
+            env.update({name: str(self.threads) for name in THREAD_ENV})
         if privileged:  # the kernel's user reads its connection file and makes its sockets here
             for path in (self._run, self.connection_file):
                 os.chown(path, self.uid, self.gid)
@@ -659,7 +644,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         tmp = self._tmp_bytes()
         inner = sandbox_command(kernel_cmd, run=self._run, etc=etc, uid=self.uid, gid=self.gid, tmp_size=tmp,
                                 env=env, data_mounts=self._mounts(), work_files=self._work_files(),
-                                privileged=privileged)
+                                privileged=privileged, hidden_folders=self.hidden_folders)
         self._cgroup = None
         if limits_problem() is None:
             try:

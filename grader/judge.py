@@ -19,7 +19,7 @@ import json
 import random
 import types
 
-import kernel_side
+from . import kernel_side
 
 
 class LearnerError(Exception):

@@ -3,28 +3,27 @@
 `GuardedExecute` replaces nbgrader's `Execute` step. The learner's cells run in the learner's
 kernel; the verdicts are decided outside it:
 
-- test cells never run in the kernel. The judge (tools/judge.py) runs them here, in the grader's
+- test cells never run in the kernel. The judge (grader/judge.py) runs them here, in the grader's
   process, with the notebook's locked cells (restored from the gradebook by nbgrader) for helpers;
   they reach the learner's code only through `learner_call`, which sends inputs to the kernel and
-  takes results back as data (tools/kernel_side.py). Hidden tests and expected values never enter
+  takes results back as data (grader/kernel_side.py). Hidden tests and expected values never enter
   the kernel; their random inputs are drawn from a seed of the course's secret and the learner's
   id. The judge writes each test cell's outputs (what it printed, and its failure): nothing the
   kernel prints, hooks, patches, raises or swallows can turn a failure into a pass;
-- the kernel runs in a sandbox by allowlist (tools/sandbox.py): the Python environment, the data
-  it needs (held-out test sets without their labels, tools/heldout.py) and an empty working
+- the kernel runs in a sandbox by allowlist (grader/sandbox.py): the Python environment, the data
+  it needs (held-out test sets without their labels, grader/heldout.py) and an empty working
   folder, as an unprivileged user, with its memory, processes and cores capped by cgroups;
 - calls into PyTorch's built-ins that the assignment asks the learner to write are found in the
-  learner's code (tools/own_work.py): that function's checks score 0;
+  learner's code (grader/own_work.py): that function's checks score 0;
 - a kernel that does not start is retried (the machine's fault, never the learner's); a dead or
   stuck kernel is replaced and grading goes on; everything the kernel sends back counts against
   `output_limit` per cell, metadata included;
 - what went wrong is written on top of the graded notebook (so the learner's feedback says it)
-  and as one line per notebook to the file named by $COURSE_GRADING_REPORT (for the instructor).
+  and as one line of JSON per notebook to `report_file` (for the class command, grader/grade.py).
 """
 import ast
 import asyncio
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -34,163 +33,19 @@ from queue import Empty
 
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
-from nbformat.v4 import new_markdown_cell, new_output
+from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, List, Unicode
 
-import heldout
-import kernel_side
-from judge import Judge, LearnerError, error_name, error_text
-from own_work import own_work_violations
-
-from sandbox import (COURSE_ROOTS, HIDE_ENV, MEMORY_ENV, SandboxedKernelManager, default_memory,  # noqa: F401
-                     sandbox_problem, sandbox_wanted)
-
-NOTE_KEY = "grading_note"  # cell metadata key of the note the grader puts on top of a notebook
-REPORT_ENV = "COURSE_GRADING_REPORT"
-
-# Modules whose contents the tests rely on; rebinding anything in them is tampering.
-PROTECTED_MODULES = ("builtins", "math", "torch", "torch.testing", "torch.nn", "torch.nn.functional",
-                     "torch.optim", "torch.nn.modules.loss")
+from . import heldout, kernel_side
+from .judge import Judge, LearnerError, error_name, error_text
+from .notebook import add_note, cell_name, code_cells, is_learner_cell, is_test_cell
+from .own_work import own_work_violations
+from .sandbox import SandboxedKernelManager, sandbox_problem
+from .tamper import (bound_names, import_aliases, imports_not_installed, locked_callables, protected_modules,
+                     rebinds_locked_names, tampering_in_code)
 
 
-
-# ----------------------------------------------------------------------------- tampering
-
-def _dotted(node):
-    """'a.b.c' for the expression a.b.c, else None."""
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        return ".".join([node.id, *reversed(parts)])
-    return None
-
-
-def import_aliases(sources):
-    """{name: module path} for the imports in `sources` (plus torch/builtins under their own names)."""
-    aliases = {m: m for m in PROTECTED_MODULES if "." not in m}
-    aliases["__builtins__"] = "builtins"
-    for tree in _trees(sources):
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for a in node.names:
-                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-    return aliases
-
-
-def _trees(sources):
-    for source in sources:
-        tree = _parse(source)
-        if tree is not None:
-            yield tree
-
-
-def _parse(source):
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-        source = TransformerManager().transform_cell(source)  # %magics and !commands to Python
-    except Exception:
-        pass
-    try:
-        return ast.parse(source)
-    except SyntaxError:
-        return None
-
-
-def _protected(path):
-    return path is not None and any(path == m or path.startswith(m + ".") for m in PROTECTED_MODULES)
-
-
-def _resolve(node, aliases):
-    path = _dotted(node)
-    if path is None:
-        return None
-    head, _, rest = path.partition(".")
-    if head not in aliases:
-        return None
-    return aliases[head] + ("." + rest if rest else "")
-
-
-def tampering_in_code(source, aliases, locked_names=()):
-    """What `source` (a learner's cell) does to what the tests rely on: a list of short phrases."""
-    tree = _parse(source)
-    if tree is None:
-        return []
-    found = []
-    for node in ast.walk(tree):
-        targets = []
-        if isinstance(node, (ast.Assign, ast.Delete)):
-            targets = node.targets
-        elif isinstance(node, (ast.AugAssign, ast.AnnAssign)):
-            targets = [node.target]
-        for target in targets:
-            for t in _targets(target):
-                if isinstance(t, ast.Attribute) and _protected(_resolve(t.value, aliases)):
-                    found.append(f"replaces {_resolve(t, aliases)}")
-                elif isinstance(t, ast.Subscript) and isinstance(t.value, (ast.Attribute, ast.Call)):
-                    inner = t.value
-                    if isinstance(inner, ast.Attribute) and inner.attr == "__dict__":
-                        inner = inner.value
-                    elif isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "vars" and inner.args:
-                        inner = inner.args[0]
-                    if _protected(_resolve(inner, aliases)):
-                        found.append(f"rewrites the namespace of {_resolve(inner, aliases)}")
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("setattr", "delattr") \
-                and node.args and _protected(_resolve(node.args[0], aliases)):
-            found.append(f"calls {node.func.id} on {_resolve(node.args[0], aliases)}")
-        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
-                and isinstance(node.args[0].value, str) and _protected(node.args[0].value) \
-                and (_dotted(node.func) or "").split(".")[-1] in ("patch", "setattr"):
-            found.append(f"patches {node.args[0].value}")
-        if isinstance(node, ast.Name) and node.id == "__builtins__":
-            found.append("uses __builtins__")
-        if isinstance(node, ast.FunctionDef) and node.name == "__eq__" and node.body \
-                and isinstance(node.body[-1], ast.Return) and isinstance(node.body[-1].value, ast.Constant) \
-                and node.body[-1].value.value is True and len(node.body) <= 2:
-            found.append("defines an __eq__ that says True to anything")
-    # top-level rebinding of a name that a locked cell bound (a test helper, an imported function)
-    for node in tree.body:
-        names = []
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            for target in getattr(node, "targets", None) or [node.target]:
-                names += [t.id for t in ast.walk(target) if isinstance(t, ast.Name)]
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.append(node.name)
-        for name in names:
-            if name in locked_names:
-                found.append(f"redefines {name}, which the tests use")
-    return list(dict.fromkeys(found))
-
-
-def _targets(target):
-    """The assigned expressions in `target` (unpacking tuples and lists, not attribute chains)."""
-    if isinstance(target, (ast.Tuple, ast.List)):
-        for t in target.elts:
-            yield from _targets(t)
-    elif isinstance(target, ast.Starred):
-        yield from _targets(target.value)
-    else:
-        yield target
-
-
-def locked_callables(sources):
-    """Names the locked cells bind to imports, functions and classes: what the tests call."""
-    names = set()
-    for tree in _trees(sources):
-        for node in tree.body:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names.update((a.asname or a.name).split(".")[0] for a in node.names)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-    return names
-
-
-# ----------------------------------------------------------------------------- execution
 
 class KernelStartError(RuntimeError):
     """No kernel could be started: the machine's fault, never the learner's (no learner code ran yet)."""
@@ -207,8 +62,15 @@ class GuardedExecute(Execute):
                           "hidden checks' inputs are drawn from it and the learner's id, so a learner cannot know "
                           "them and a re-grade draws the same. Relative to the folder grading starts in.").tag(config=True)
     held_out = List(Unicode(), ["MNIST"], help="Data sets in the data root whose test labels the learner's kernel "
-                    "never sees (tools/heldout.py): its test images come shuffled and slightly perturbed, the "
+                    "never sees (grader/heldout.py): its test images come shuffled and slightly perturbed, the "
                     "labels stay with the grader.").tag(config=True)
+    sandbox = Bool(True, help="Run the learner's kernel in the sandbox (grader/sandbox.py). Off only for "
+                   "trusted notebooks on a machine without bubblewrap.").tag(config=True)
+    threads = Integer(0, help="Threads for the checks (torch, in the grader) and for the learner's kernel "
+                      "(0: torch's default)").tag(config=True)
+    report_file = Unicode("", help="File to which one line of JSON per graded notebook is appended: its "
+                          "problems, seconds in cells, or why the machine could not grade it (none: not "
+                          "written)").tag(config=True)
     start_attempts = Integer(3, help="Tries to start a kernel before grading gives up on the machine.").tag(config=True)
     startup_timeout = Integer(120, help="Seconds a kernel may take to start.").tag(config=True)
     store_widget_state = Bool(False, help="Widget state is the learner's output: not kept.").tag(config=True)
@@ -216,13 +78,16 @@ class GuardedExecute(Execute):
     shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate").tag(config=True)
 
     def __init__(self, *args, **kwargs):
-        if sandbox_wanted():
+        super().__init__(*args, **kwargs)
+        if self.sandbox:
             problem = sandbox_problem()
             if problem:
                 raise RuntimeError(problem)
-            kwargs["kernel_manager_class"] = SandboxedKernelManager
-        super().__init__(*args, **kwargs)
+            self.kernel_manager_class = SandboxedKernelManager
         self._secret = read_secret(os.path.abspath(self.secret_file))
+        if self.threads:
+            import torch  # the checks run here, on this learner's share of the cores
+            torch.set_num_threads(self.threads)
 
     # --- the run as a whole
 
@@ -233,17 +98,16 @@ class GuardedExecute(Execute):
         info = (resources or {}).get("nbgrader", {})
         self._name = (resources or {}).get("unique_key") or "notebook"
         self._learner = f"{info.get('student', '')}/{info.get('assignment', '')}/{info.get('notebook', '')}"
-        learner = [c.source for c in nb.cells if c.cell_type == "code" and _learner_cell(c)]
-        locked = [c.source for c in nb.cells if c.cell_type == "code" and not _learner_cell(c)]
-        aliases = import_aliases(locked + learner)
+        learner = [source for _, source in code_cells(nb, is_learner_cell)]
+        locked = [c.source for c in nb.cells if c.cell_type == "code" and not is_learner_cell(c)]
+        protected = protected_modules(locked)  # what the locked and test cells import
+        aliases = import_aliases(locked + learner, protected)
         watched = locked_callables(locked)
-        self._own_work_cells = [(_cell_name(c, i), c.source) for i, c in enumerate(nb.cells)
-                                if c.cell_type == "code" and _learner_cell(c)]
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type == "code" and _learner_cell(cell):
-                for what in tampering_in_code(cell.source, aliases, watched):
-                    self._tamper(f"cell {_cell_name(cell, index)} {what}")
-        helpers = [c.source for c in nb.cells if c.cell_type == "code" and not _learner_cell(c) and not _test_cell(c)]
+        self._own_work_cells = code_cells(nb, is_learner_cell)
+        for name, source in self._own_work_cells:
+            for what in tampering_in_code(source, aliases, protected, watched):
+                self._tamper(f"cell {name} {what}")
+        helpers = [source for _, source in code_cells(nb, lambda c: not is_learner_cell(c) and not is_test_cell(c))]
         for what in imports_not_installed(self._own_work_cells):
             self._tamper(what)
         for what in rebinds_locked_names(self._own_work_cells, helpers):
@@ -283,11 +147,10 @@ class GuardedExecute(Execute):
             self.log.warning("%s: %s", self._name, p)
 
     def _write_report(self, **entry):
-        """One line of JSON for the class command ($COURSE_GRADING_REPORT): what it knows of this
+        """One line of JSON for the class command (`report_file`): what it knows of this
         notebook comes from here, never from the log, which the learner's output could imitate."""
-        path = os.environ.get(REPORT_ENV)
-        if path:
-            with open(path, "a") as f:
+        if self.report_file:
+            with open(self.report_file, "a") as f:
                 f.write(json.dumps({"notebook": self._name, **entry}) + "\n")
 
     # --- the kernel
@@ -296,6 +159,7 @@ class GuardedExecute(Execute):
         km = super().create_kernel_manager()
         if isinstance(km, SandboxedKernelManager):
             km.data_mounts = list(self._data_mounts)
+            km.threads = km.threads or self.threads
         return km
 
     async def async_start_new_kernel(self, **kwargs):
@@ -417,10 +281,10 @@ class GuardedExecute(Execute):
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         started = time.monotonic()
         try:
-            if _test_cell(cell):
+            if is_test_cell(cell):
                 return await self._judge_cell(cell, cell_index)
             cell = await self._kernel_cell(cell, cell_index, execution_count, store_history)
-            if not _learner_cell(cell):  # a locked cell: the helpers and data the tests use, here too
+            if not is_learner_cell(cell):  # a locked cell: the helpers and data the tests use, here too
                 await self._keep_in_kernel(cell)
                 await self._judge_locked(cell, cell_index)
             return cell
@@ -446,7 +310,7 @@ class GuardedExecute(Execute):
             for k, v in saved.items():
                 os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
         if error is not None:
-            self._problems.append(f"the grader could not run locked cell {_cell_name(cell, index)} "
+            self._problems.append(f"the grader could not run locked cell {cell_name(cell, index)} "
                                   f"({error_name(error)}: {error_text(error)[:200]}); tests that use it fail")
 
     async def _judge_cell(self, cell, index):
@@ -460,7 +324,7 @@ class GuardedExecute(Execute):
             for name, reasons in self._own_work.items():
                 self._problems.append(f"{name} is not the learner's own work ({'; '.join(reasons)}): "
                                       f"the checks of {name} score 0")
-        printed, error = await self._in_thread(self._judge.run, cell.source, self._seed(_cell_name(cell, index)))
+        printed, error = await self._in_thread(self._judge.run, cell.source, self._seed(cell_name(cell, index)))
         if printed:
             cell.outputs.append(new_output("stream", name="stdout", text=printed[:self.output_limit]))
         used = [name for name in self._own_work if re.search(rf"\b{re.escape(name)}\b", cell.source)]
@@ -474,7 +338,7 @@ class GuardedExecute(Execute):
             cell.outputs.append(_error(error_name(error), error_text(error)))
         if self._sent_back > self.output_limit:
             self._problems.append(f"the learner's code printed {self._sent_back / 1e6:.0f} MB during the checks of "
-                                  f"cell {_cell_name(cell, index)}; none of it was kept")
+                                  f"cell {cell_name(cell, index)}; none of it was kept")
         return cell
 
     async def _in_thread(self, fn, *args):
@@ -484,7 +348,7 @@ class GuardedExecute(Execute):
 
     async def _kernel_cell(self, cell, cell_index, execution_count, store_history):
         """A learner's cell or a locked cell, run in the kernel as nbgrader would, with the guards."""
-        name = _cell_name(cell, cell_index)
+        name = cell_name(cell, cell_index)
         self._kept = self._cut = 0
         try:
             await super().async_execute_cell(cell, cell_index, execution_count, store_history)
@@ -514,7 +378,7 @@ class GuardedExecute(Execute):
                 self._problems.append(f"cell {name} called sys.exit(); grading went on with the next cell")
             elif out.ename == "StdinNotImplementedError":
                 self._problems.append(f"cell {name} asked for input(), which grading cannot answer")
-            elif _learner_cell(cell) and out.ename not in ("NotImplementedError", "KeyboardInterrupt"):
+            elif is_learner_cell(cell) and out.ename not in ("NotImplementedError", "KeyboardInterrupt"):
                 self._problems.append(f"cell {name} raised {out.ename}: {str(out.evalue)[:120]}")
         return cell
 
@@ -550,101 +414,6 @@ class GuardedExecute(Execute):
 _ONE_STRING = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"", re.S)
 
 
-def bound_names(source):
-    """The names a cell binds at its top level (defs, classes, assignments, imports)."""
-    tree = _parse(source)
-    if tree is None:
-        return set()
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        else:
-            names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-    return names
-
-
-def imports_not_installed(learner_cells):
-    """Where the learner's code imports a module the grader's environment does not have: a module
-    the learner's code writes at run time, whose code no check reads."""
-    found = []
-    for cell_name, source in learner_cells:
-        tree = _parse(source)
-        for node in ast.walk(tree) if tree else []:
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
-                     else ["."] if isinstance(node, ast.ImportFrom) else [])
-            for name in names:
-                root = name.split(".")[0]
-                if root == "" or root != "." and importlib.util.find_spec(root) is not None:
-                    continue
-                found.append(f"cell {cell_name} imports {name}, which is not installed where it is graded")
-    return list(dict.fromkeys(found))
-
-
-def rebinds_locked_names(learner_cells, locked_sources):
-    """Where the learner's code binds, in any form, a function, class or import of the locked cells
-    (what the checks call) or one of the grader's names: phrases for the instructor. Importing
-    again what a locked cell imported under the same name is fine."""
-    imports, protected = {}, {"learner_call", "__course_grader__", "get_ipython", "__builtins__"}
-    for source in locked_sources:
-        tree = _parse(source)
-        for node in tree.body if tree else []:
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    imports[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom):
-                for a in node.names:
-                    imports[a.asname or a.name] = f"{node.module}.{a.name}"
-        protected |= {n.name for n in (tree.body if tree else [])
-                      if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    protected |= set(imports) | {"BUILTIN_NAMES"}
-    found = []
-    for cell_name, source in learner_cells:
-        tree = _parse(source)
-        if tree is None:
-            continue
-        for name, node in _bindings(tree):
-            if name not in protected:
-                continue
-            if isinstance(node, ast.alias) and imports.get(name) == node.name_path:
-                continue
-            found.append(f"cell {cell_name} binds {name}, which the checks rely on")
-    return list(dict.fromkeys(found))
-
-
-def _bindings(tree):
-    """(name, node) for every binding of a module-level name in `tree`: assignments of all kinds,
-    loop and with targets, walrus, except and match captures, imports, defs and classes, del, and
-    names a function declares global."""
-    def walk(node, declared):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            if not isinstance(node, ast.Lambda) and not declared.get("local"):
-                yield node.name, node
-            inner = {n for sub in ast.walk(node) if isinstance(sub, (ast.Global, ast.Nonlocal)) for n in sub.names}
-            for child in ast.iter_child_nodes(node):
-                yield from walk(child, {"local": True, "global": inner})
-            return
-        local = declared.get("local")
-        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
-            if not local or node.id in declared.get("global", ()):
-                yield node.id, node
-        elif isinstance(node, (ast.Import, ast.ImportFrom)) and not local:
-            for a in node.names:
-                a.name_path = (a.name if a.asname or isinstance(node, ast.Import) and "." not in a.name
-                               else a.name.split(".")[0]) if isinstance(node, ast.Import) else f"{node.module}.{a.name}"
-                yield (a.asname or a.name.split(".")[0]), a
-        elif isinstance(node, ast.ExceptHandler) and node.name and not local:
-            yield node.name, node
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name and not local:
-            yield node.name, node
-        for child in ast.iter_child_nodes(node):
-            yield from walk(child, declared)
-    yield from walk(tree, {})
-
-
 def message_size(msg):
     """Bytes of everything a kernel's message carries back: text, data, metadata, transient, buffers."""
     content = msg.get("content", {})
@@ -673,34 +442,3 @@ def read_secret(path):
 
 def _error(ename, evalue):
     return new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
-
-
-def _nbgrader(cell):
-    return cell.metadata.get("nbgrader", {})
-
-
-def _learner_cell(cell):
-    """A cell whose code the learner wrote: a solution cell, or a cell of their own."""
-    meta = _nbgrader(cell)
-    return not meta.get("locked") and not (meta.get("grade") and not meta.get("solution"))
-
-
-def _test_cell(cell):
-    meta = _nbgrader(cell)
-    return bool(meta.get("grade") and not meta.get("solution"))
-
-
-def _cell_name(cell, index):
-    return f"'{_nbgrader(cell)['grade_id']}'" if _nbgrader(cell).get("grade_id") else f"{index + 1}"
-
-
-def add_note(nb, problems, intro="The grader found problems in this submission:"):
-    """Put `problems` (sentences) in a note on top of `nb`, where the learner's feedback shows it."""
-    cells = [c for c in nb.cells[:1] if c.metadata.get(NOTE_KEY)]
-    if cells:
-        note = cells[0]
-    else:
-        note = new_markdown_cell("**Grader's note.** " + intro + "\n", metadata={NOTE_KEY: True})
-        nb.cells.insert(0, note)
-    note.source += "".join("\n- " + re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", " ", p) for p in problems)
-    return nb
