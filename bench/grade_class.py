@@ -1,8 +1,8 @@
 """Grading throughput for a class: `./course grade` on fixture learners, serially and with N workers.
 
-    ./course run python bench/grade_class.py [--learners 30] [--workers 2] [--repeat 3]
+    ./course run python -m bench.grade_class [--learners 30] [--workers 2] [--repeat 3]
 
-The class: loss_functions submissions from tools/fixtures.py, the honest ones in turn (full marks,
+The class: loss_functions submissions from tests/kit/fixtures.py, the honest ones in turn (full marks,
 a mistake, blank), each a learner of its own, in a scratch course. Prints seconds per submission
 with 1 worker and with N, the speedup, the per-notebook overhead (a learner's wall time minus the
 time its cells ran: kernel start, imports, nbgrader's own work) and how busy the cores were; each
@@ -20,9 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-from course_tools import scratch_course  # noqa: E402
-from fixtures import ASSIGNMENT, HONEST, hand_in  # noqa: E402
+from grader.course import scratch_course
+from tests.kit.fixtures import ASSIGNMENT, HONEST, hand_in
 
 
 def cpu_seconds():
@@ -36,7 +35,7 @@ def cpu_seconds():
 
 def grade(course, workers):
     start, cpu = time.monotonic(), cpu_seconds()
-    out = subprocess.run([sys.executable, "tools/grade.py", ASSIGNMENT, "--workers", str(workers)], cwd=course,
+    out = subprocess.run([sys.executable, "-m", "grader.grade", ASSIGNMENT, "--regrade", "--workers", str(workers)], cwd=course,
                          capture_output=True, text=True, check=True).stdout
     wall = time.monotonic() - start
     busy = cpu_seconds() - cpu if cpu else None

@@ -43,12 +43,13 @@ from traitlets.config import Application
 
 from . import worker
 
+DESCRIPTION = __doc__.split("\n\n")[0]
 
 class ClassGrading(Application):
     """The class command's settings (see the module's docstring)."""
 
     name = "course-grade"
-    description = __doc__.split("\n\n")[0]
+    description = DESCRIPTION
     workers = Integer(0, help="Learners graded at once on this machine (0: one per core)").tag(config=True)
     students = List(Unicode(), help="Grade only these learners (default: everyone who handed in)").tag(config=True)
     timeout = Integer(0, help="Seconds a cell may run (0: Execute.timeout)").tag(config=True)

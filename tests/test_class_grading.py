@@ -1,5 +1,5 @@
-"""Grading a whole class with `./course grade` (tools/grade.py): every hostile and broken
-submission of tools/fixtures.py graded in one run with honest learners, in parallel. The run
+"""Grading a whole class with `./course grade` (grader/grade.py): every hostile and broken
+submission of tests/kit/fixtures.py graded in one run with honest learners, in parallel. The run
 completes, the honest scores are those of serial `nbgrader autograde`, the gradebook stays
 consistent, no submitted file changes, and each problem is named to the instructor and the
 learner. Then the same on a PostgreSQL gradebook, and a re-grade that changes nothing."""
@@ -19,11 +19,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools import cell_scores, feedback_text, nbgrader, scratch_course
-from fixtures import ASSIGNMENT, HONEST, HOSTILE, NOTEBOOK, hand_in
-import grading
+from grader import grade as class_grade, worker
+from grader.sandbox import sandbox_problem
+from grader.staging import stage_submission
+from kit.course_tools import cell_scores, feedback_text, nbgrader, scratch_course
+from kit.fixtures import ASSIGNMENT, HONEST, HOSTILE, NOTEBOOK, hand_in
 
-pytestmark = pytest.mark.skipif(grading.sandbox_problem() is not None, reason=str(grading.sandbox_problem()))
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(sandbox_problem() is not None, reason=str(sandbox_problem()))]
 
 CELL_TIMEOUT = 10  # seconds: short, so that the cells that never end cost little
 MEMORY = 3_000_000_000  # bytes per kernel: the memory hog meets it soon
@@ -31,8 +34,8 @@ CHEATS = [name for name in HOSTILE if name.startswith(("patches-", "equals-"))] 
 
 
 def grade(course, *args):
-    """`./course grade` as tools/grade.py (the environment is this one); returns its output."""
-    cmd = [sys.executable, "tools/grade.py", ASSIGNMENT, "--timeout", str(CELL_TIMEOUT), "--memory", str(MEMORY), *args]
+    """`./course grade` as `python -m grader.grade` (the environment is this one); returns its output."""
+    cmd = [sys.executable, "-m", "grader.grade", ASSIGNMENT, "--timeout", str(CELL_TIMEOUT), "--memory", str(MEMORY), *args]
     proc = subprocess.run(cmd, cwd=course, capture_output=True, text=True, timeout=3600)
     assert proc.returncode == 0, f"grade failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-5000:]}"
     return proc.stdout
@@ -157,18 +160,20 @@ def _running(text):
 
 def test_stuck_grading_is_killed_with_its_kernel(tmp_path, monkeypatch):
     """A learner's grading process that runs past its deadline is killed, its kernel with it."""
-    import grade  # tools/grade.py (the module; grade() above runs it as a command)
-    monkeypatch.setenv("PYTHONHASHSEED", "0")  # start_forkserver sets it; put back after the test
+    monkeypatch.setenv("PYTHONHASHSEED", "0")  # the fork server sets it; put back after the test
     course = scratch_course(tmp_path / "course", [ASSIGNMENT])
     hand_in(course, "sleeps", HOSTILE["sleeps"][0](course))
-    coursedir, _ = grade.load_course(course)
-    grade.stage_learner(coursedir, ASSIGNMENT, "sleeps", [Path(NOTEBOOK).stem], tmp_path / "stage")
-    argv = grade.autograde_argv(coursedir, ASSIGNMENT, "sleeps", tmp_path / "stage",
-                                f"sqlite:///{course / 'gradebook.db'}", timeout=600,
-                                secret_file=str(tmp_path / "grading_secret"))
-    env = dict(os.environ, **{grading.HIDE_ENV: str(tmp_path), grading.MEMORY_ENV: str(MEMORY)})
+    app = class_grade.ClassGrading()
+    app.initialize([ASSIGNMENT, f"--root={course}", "--timeout=600", f"--memory={MEMORY}", "--workers=1"])
+    coursedir = class_grade.load_course(app)
+    shared = class_grade.shared_inputs(app, coursedir, ASSIGNMENT, [Path(NOTEBOOK).stem], tmp_path)
+    stage = tmp_path / "stage"
+    worker._write_course(stage, shared)
+    stage_submission(class_grade.handed_in(coursedir, ASSIGNMENT, "sleeps"), shared["release"],
+                     stage / "submitted" / "sleeps" / ASSIGNMENT)
+    argv = worker.autograde_argv(shared, "sleeps", stage, tmp_path)
     started = time.monotonic()
-    rc, log = grade.run_worker(grade.start_forkserver(), argv, course, env, deadline=15)
+    rc, log, _ = worker._autograde(argv, stage, deadline=15)
     assert rc is None and time.monotonic() - started < 30, f"not stopped at its deadline (exit code {rc}):\n{log}"
     kernel = re.search(r"kernel started: (\S+)", log)  # the grader logs the kernel's connection file
     assert kernel, f"the kernel never started, so this tests nothing:\n{log}"
@@ -182,9 +187,34 @@ def test_regrade_gives_the_same_scores(hostile_class):
     """Grading again, one worker this time, changes no score."""
     course = hostile_class["course"]
     again = ["honest-full", "honest-partial", "os-exit", "patches-quietly", "not-json", "deleted-tests"]
-    grade(course, "--workers", "1", *[a for s in again for a in ("--student", s)])
+    output = grade(course, "--workers", "1", "--regrade", *[a for s in again for a in ("--student", s)])
+    assert f"grade: {ASSIGNMENT}: {len(again)} learners" in output
     assert cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, again) == \
         {s: hostile_class["scores"][s] for s in again}
+
+
+def test_run_again_grades_only_what_changed(hostile_class):
+    """Run again, the command grades nobody who is graded and unchanged since (as after Ctrl-C),
+    prints their scores and problems as before, and grades again a learner who handed in again."""
+    course = hostile_class["course"]
+    students = ["honest-full", "honest-partial", "not-json"]
+    args = [a for s in students for a in ("--student", s)]
+    output = grade(course, "--workers", "1", *args)
+    assert f"grade: {ASSIGNMENT}: 0 learners" in output and "3 already graded and unchanged, skipped" in output
+    assert problem_lines(output).keys() == {"not-json"}
+    handed_in = course / "submitted" / "honest-partial" / ASSIGNMENT / NOTEBOOK
+    before = handed_in.read_bytes()
+    try:
+        handed_in.write_bytes(HONEST["honest-full"](course)[NOTEBOOK])
+        output = grade(course, "--workers", "1", *args)
+        assert f"grade: {ASSIGNMENT}: 1 learners" in output and re.search(r"^\[1/1\] honest-partial:", output, re.M)
+        full = cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, ["honest-partial"])["honest-partial"]
+        assert full == hostile_class["scores"]["honest-full"]
+    finally:
+        handed_in.write_bytes(before)
+        grade(course, "--workers", "1", "--student", "honest-partial")
+    assert cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, ["honest-partial"])["honest-partial"] == \
+        hostile_class["scores"]["honest-partial"]
 
 
 # ----------------------------------------------------------------------------- PostgreSQL
