@@ -1,6 +1,6 @@
 """Seconds to autograde one submission of each assignment, and to run each notebook alone.
 
-Usage: ./course run python bench/autograde.py
+Usage: ./course run python -m bench.autograde
 Builds a scratch course in a temporary folder, submits the reference solution as one learner,
 and times `nbgrader autograde` (kernel start, imports and every cell, hidden tests included).
 Then times a top-to-bottom run of every lesson with nbclient.
@@ -13,14 +13,15 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-from course_tools import ASSIGNMENTS, ROOT, filled_student_copy, nbgrader, scratch_course  # noqa: E402
+from grader.course import ROOT, assignments, nbgrader, scratch_course
+from tests.kit.course_tools import filled_student_copy
+from bench.results import recorded
 
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         course = scratch_course(Path(tmp) / "course")
-        for assignment in ASSIGNMENTS:
+        for assignment in assignments():
             notebook = f"{assignment}.ipynb"
             dest = course / "submitted" / "benchmark" / assignment / notebook
             dest.parent.mkdir(parents=True)
@@ -36,4 +37,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("bench/autograde.py", "One submission autograded by plain nbgrader; each lesson run", "--write" in sys.argv[1:]):
+        main()

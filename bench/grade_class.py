@@ -10,9 +10,9 @@ pair of runs `--repeat` times, since a shared machine's speed varies, each next 
 machine itself gives pure CPU work on N processes just then, for comparison.
 """
 import argparse
+import json
 import multiprocessing
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from grader.course import scratch_course
 from tests.kit.fixtures import ASSIGNMENT, HONEST, hand_in
+from bench.results import recorded
 
 
 def cpu_seconds():
@@ -34,13 +35,17 @@ def cpu_seconds():
 
 
 def grade(course, workers):
+    """(wall seconds, [(a learner's seconds, of which in cells)], every learner's scores, busy CPU
+    seconds) of one `./course grade` run, read from its report (--report)."""
     start, cpu = time.monotonic(), cpu_seconds()
-    out = subprocess.run([sys.executable, "-m", "grader.grade", ASSIGNMENT, "--regrade", "--workers", str(workers)], cwd=course,
-                         capture_output=True, text=True, check=True).stdout
+    report = course / "report.jsonl"
+    subprocess.run([sys.executable, "-m", "grader.grade", ASSIGNMENT, "--regrade", "--workers", str(workers),
+                    f"--report={report}"], cwd=course, capture_output=True, text=True, check=True)
     wall = time.monotonic() - start
     busy = cpu_seconds() - cpu if cpu else None
-    per = [(float(a), float(b)) for a, b in re.findall(r"\] \S+: ([\d.]+) s \(([\d.]+) s in cells", out)]
-    scores = re.findall(r"^(learner-\d+)\s+([\d.]+)", out, re.M)
+    learners = [json.loads(line) for line in report.read_text().splitlines()]
+    per = [(r["seconds"], r["cell_seconds"]) for r in learners]
+    scores = sorted((r["student"], json.dumps(r["scores"], sort_keys=True)) for r in learners)
     return wall, per, scores, busy
 
 
@@ -76,6 +81,7 @@ def main():
     parser.add_argument("--learners", type=int, default=30)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeat", type=int, default=3, help="runs of each (the machine's speed varies)")
+    parser.add_argument("--write", action="store_true", help="put the numbers in bench/RESULTS.md")
     options = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         course = scratch_course(Path(tmp) / "course", [ASSIGNMENT])
@@ -106,4 +112,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("bench/grade_class.py", "Grading a class on local processes", "--write" in sys.argv[1:]):
+        main()

@@ -1,6 +1,6 @@
 """What a first install downloads on each platform: the sum of the sizes of the wheels pip picks from the lock.
 
-Usage: ./course run python bench/install_sizes.py
+Usage: ./course run python -m bench.install_sizes
 pip resolves the lock for each target as tests/test_install.py does (`pip install --dry-run --report`, reading
 only each wheel's metadata); each wheel's size is the Content-Length the index's server gives for it (or the
 file's size for a local index). The CPU-only Linux install (COURSE_TORCH=cpu) takes torch and torchvision
@@ -11,9 +11,9 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from test_install import (CPU_INDEX, CPU_LOCK, LINUX, LOCK, TARGETS, TORCH_PAIR, environment,  # noqa: E402
-                          is_cuda, pins, pip_dry_run)
+from bench.results import recorded
+from tests.test_install import (CPU_INDEX, CPU_LOCK, LINUX, LOCK, TARGETS, TORCH_PAIR, environment, is_cuda, pins,
+                                pip_dry_run)
 
 
 def size(url):
@@ -60,4 +60,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("bench/install_sizes.py", "Install downloads", "--write" in sys.argv[1:]):
+        main()

@@ -1,6 +1,6 @@
 """The lesson's MNIST recipe against the PyTorch examples' reference recipe, in one run.
 
-Usage: ./course run python bench/mnist.py [--reference-epochs 14]
+Usage: ./course run python -m bench.mnist [--reference-epochs 14]
 
 - lesson: the code cells of notebooks/03_mnist_classification.ipynb, run as they are up to
   and including its training cell (a small CNN, Adam with a one-cycle schedule, 2 epochs, batch
@@ -16,7 +16,6 @@ reach 99.0% test accuracy, and the ratio. Runs on the GPU when there is one.
 import argparse
 import sys
 import time
-from pathlib import Path
 
 import matplotlib
 import nbformat
@@ -26,9 +25,9 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-from fill_data import data_root  # noqa: E402  (the course's one data root)
+from grader.course import ROOT
+from tools.fill_data import data_root  # the course's one data root
+from bench.results import recorded
 
 LESSON = ROOT / "notebooks" / "03_mnist_classification.ipynb"
 TARGET = 0.99
@@ -119,6 +118,7 @@ def report(name, accuracies, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference-epochs", type=int, default=14, help="the example's default: 14")
+    parser.add_argument("--write", action="store_true", help="put the numbers in bench/RESULTS.md")
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
@@ -132,4 +132,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    with recorded("bench/mnist.py", "MNIST: the lesson's recipe against the PyTorch examples' recipe", "--write" in sys.argv[1:]):
+        main()

@@ -1,6 +1,6 @@
 """How long each lesson and assignment takes: words to read and seconds for every cell to run.
 
-Usage: ./course run python bench/notebook_times.py [--write]
+Usage: ./course run python -m bench.notebook_times [--write]
 Runs every lesson, and every student copy filled with the reference solution, top to bottom with
 nbclient in an empty folder (as in Colab), on this machine's CPU, and counts the words a learner
 reads (markdown and code). Prints one line per notebook. With --write it puts the result in each
@@ -10,13 +10,13 @@ import re
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-from course_tools import ASSIGNMENTS, ROOT, filled_student_copy, nbgrader  # noqa: E402
+from grader.course import ROOT, assignments, nbgrader
+from tests.kit.course_tools import filled_student_copy
+from bench.results import recorded
 
 WORDS_A_MINUTE = 200  # reading speed for technical prose with formulas and code
 TIME_LINE = re.compile(r"\*\*Time:\*\* [^\n]*")
@@ -43,7 +43,7 @@ def time_line(n_words, seconds, assignment):
 def main(write):
     with tempfile.TemporaryDirectory() as tmp:
         targets = [(path, nbformat.read(path, as_version=4), None) for path in sorted((ROOT / "notebooks").glob("*.ipynb"))]
-        targets += [(ROOT / "source" / a / f"{a}.ipynb", filled_student_copy(a, f"{a}.ipynb", ROOT), a) for a in ASSIGNMENTS]
+        targets += [(ROOT / "source" / a / f"{a}.ipynb", filled_student_copy(a, f"{a}.ipynb", ROOT), a) for a in assignments()]
         for path, nb, assignment in targets:
             n_words, seconds = words(nb), run_seconds(nb)
             line = time_line(n_words, seconds, assignment)
@@ -56,9 +56,10 @@ def main(write):
                 first.source = TIME_LINE.sub(lambda _: line, first.source)
                 nbformat.write(committed, path)
         if write:
-            for assignment in ASSIGNMENTS:
+            for assignment in assignments():
                 nbgrader("generate_assignment", assignment, "--force", cwd=ROOT)
 
 
 if __name__ == "__main__":
-    main("--write" in sys.argv[1:])
+    with recorded("bench/notebook_times.py", "Notebooks top to bottom", "--write" in sys.argv[1:]):
+        main("--write" in sys.argv[1:])

@@ -35,7 +35,7 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Enum, Integer, List, Unicode
+from traitlets import Bool, Enum, Integer, List, Unicode, default
 
 from . import heldout, kernel_side
 from .judge import Judge, LearnerError, error_name, error_text
@@ -64,6 +64,9 @@ class GuardedExecute(Execute):
     held_out = List(Unicode(), ["MNIST"], help="Data sets in the data root whose test labels the learner's kernel "
                     "never sees (grader/heldout.py): its test images come shuffled and slightly perturbed, the "
                     "labels stay with the grader.").tag(config=True)
+    data_root = Unicode(help="The data root the notebooks load their data sets from, mounted read-only "
+                        "for the learner's kernel at the same path (default: the notebooks' own, "
+                        "$COURSE_DATA_DIR or ~/.cache/pytorch-loss-course/data)").tag(config=True)
     sandbox = Bool(True, help="Run the learner's kernel in the sandbox (grader/sandbox.py). Off only for "
                    "trusted notebooks on a machine without bubblewrap.").tag(config=True)
     threads = Integer(0, help="Threads for the checks (torch, in the grader) and for the learner's kernel "
@@ -88,6 +91,10 @@ class GuardedExecute(Execute):
         if self.threads:
             import torch  # the checks run here, on this learner's share of the cores
             torch.set_num_threads(self.threads)
+
+    @default("data_root")
+    def _default_data_root(self):
+        return str(heldout.data_root())
 
     # --- the run as a whole
 
@@ -118,10 +125,16 @@ class GuardedExecute(Execute):
         self._own_work = None  # found once the helper cells have said what is the learner's own work
         self._cell_seconds = 0.0
         with tempfile.TemporaryDirectory(prefix="course-judge-") as views:
-            self._data_mounts, judge_data = heldout.views(self.held_out, self._seed("data"), views)
+            self._data_mounts, judge_data = heldout.views(self.held_out, self._seed("data"), views, self.data_root)
             self._judge = Judge(self._request_from_thread)
             self._judge_env = {"COURSE_DATA_DIR": judge_data} if judge_data else {}
-            nb, resources = super().preprocess(nb, resources, km)
+            try:
+                nb, resources = super().preprocess(nb, resources, km)
+            except KernelStartError:
+                raise
+            except BaseException as e:  # the grading of this notebook failed as a whole: the reason, as data
+                self._write_report(failure=f"{type(e).__name__}: {str(e)[:200]}")
+                raise
         self._report(nb, resources)
         return nb, resources
 

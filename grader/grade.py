@@ -35,7 +35,8 @@ import sys
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from traitlets import Bool, Integer, List, Unicode
@@ -65,11 +66,14 @@ class ClassGrading(Application):
     cell_margin = Integer(15, help="Seconds each code cell may take beyond `timeout` (an interrupt, a kernel "
                           "replaced) before the learner's grading as a whole is stopped").tag(config=True)
     root = Unicode(".", help="The course root").tag(config=True)
+    report = Unicode("", help="File to write one line of JSON to per learner graded, as each finishes: "
+                     "student, graded, seconds, cell_seconds, problems, each cell's [score, max score], "
+                     "host (what the benchmarks read)").tag(config=True)
     debug_logs = Bool(False, help="Print a failed grading's whole log").tag(config=True)
 
     aliases = {"workers": "ClassGrading.workers", "student": "ClassGrading.students",
                "timeout": "ClassGrading.timeout", "memory": "ClassGrading.memory", "threads": "ClassGrading.threads",
-               "scheduler": "ClassGrading.scheduler", "root": "ClassGrading.root"}
+               "scheduler": "ClassGrading.scheduler", "root": "ClassGrading.root", "report": "ClassGrading.report"}
     flags = {"regrade": ({"ClassGrading": {"regrade": True}}, "Grade everyone again"),
              "debug-logs": ({"ClassGrading": {"debug_logs": True}}, "Print a failed grading's whole log")}
 
@@ -154,6 +158,20 @@ def shared_inputs(app, coursedir, assignment, notebooks, tmp):
                               if f.is_file() and f.suffix != ".ipynb"} if source.is_dir() else {},
                 gradebook=template_gradebook(coursedir.db_url, coursedir.course_id, assignment,
                                              Path(tmp) / "assignment.db"))
+
+
+def files_digest(coursedir, assignment, student):
+    """A digest of what `student` handed in (names and contents), read a file at a time."""
+    folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+    digest = hashlib.sha256()
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and not p.is_symlink():
+            digest.update(p.name.encode() + b"\0")
+            with open(p, "rb") as f:
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(block)
+            digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def handed_in(coursedir, assignment, student):
@@ -249,9 +267,8 @@ class Local:
             with self.lock:
                 self.slots.append(slot)
 
-    def completed(self, futures):
-        for future in as_completed(futures):
-            yield future, future.result
+    def wait(self, futures):
+        return wait(futures, return_when=FIRST_COMPLETED).done
 
     def stop(self):
         worker.stop_all()
@@ -290,10 +307,9 @@ class Cluster:
             key += "-blank"
         return self.client.submit(worker.grade_one, learner, self.shared, key=key, pure=False, retries=1)
 
-    def completed(self, futures):
-        from distributed import as_completed as dask_completed
-        for future in dask_completed(futures):
-            yield future, future.result
+    def wait(self, futures):
+        from distributed import wait as dask_wait
+        return dask_wait(futures, return_when="FIRST_COMPLETED").done
 
     def stop(self):
         self.client.close()  # the scheduler forgets this client's tasks
@@ -305,6 +321,34 @@ def slot_cpus(slot, workers, cores):
         return str(slot % cores)
     first, last = slot * cores // workers, (slot + 1) * cores // workers - 1
     return str(first) if first == last else f"{first}-{last}"
+
+
+def run_tasks(runner, learners, shared, coursedir, notebooks):
+    """Yield (learner, report) as each learner's task finishes. At most a window of tasks is out at
+    once (twice the workers), each reading its learner's files when it is sent, so that neither this
+    process nor the scheduler holds a whole class's submissions. A task that fails as a whole (a
+    worker lost again and again, ...) is sent again as the blank copy, with the reason."""
+    waiting, pending = deque(learners), {}
+    window = max(4, 2 * runner.workers)
+    while waiting or pending:
+        while waiting and len(pending) < window:
+            learner = waiting.popleft()
+            task = dict(learner, files=handed_in(coursedir, shared["assignment"], learner["student"]))
+            pending[runner.submit(task, shared)] = learner
+        for future in runner.wait(list(pending)):
+            learner = pending.pop(future)
+            try:
+                report = future.result()
+            except Exception as e:
+                if not learner.get("reason"):
+                    reason = f"grading failed on its worker ({type(e).__name__}: {str(e)[:200]})"
+                    waiting.appendleft(dict(learner, reason=reason))
+                    continue
+                report = dict(student=learner["student"], assignment=shared["assignment"], graded=False, seconds=0.0,
+                              cell_seconds=0.0, files={}, scores={}, problems={
+                                  n: [f"NOT GRADED: {learner['reason']}; the blank copy failed too "
+                                      f"({type(e).__name__}); grade this learner again"] for n in notebooks})
+            yield learner, report
 
 
 # ----------------------------------------------------------------------------- the class
@@ -341,79 +385,66 @@ def grade_class(app):
         shared = shared_inputs(app, coursedir, assignment, notebooks, tmp)
     # what decides a learner's grade besides their files (the gradebook copy's ids are random: its source instead)
     source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-    course_print = fingerprint(shared["config"], shared["release"], shared["source_files"],
+    # and the settings that can change a verdict as given (not the cores' share, nor defaults derived from it)
+    course_print = fingerprint(shared["config"], shared["secret"], shared["release"], shared["source_files"],
                                [p.read_bytes() for p in sorted(source.glob("*.ipynb"))],
-                               {k: v for k, v in shared["settings"].items() if k != "debug"})
+                               dict(timeout=shared["settings"]["timeout"], memory=app.memory, grace=app.grace,
+                                    cell_margin=app.cell_margin))
     learners, skipped, results = [], [], {}
     for student in students:
-        files = handed_in(coursedir, assignment, student)
-        learner = dict(student=student, files=files, fingerprint=fingerprint(course_print, files))
+        learner = dict(student=student, fingerprint=fingerprint(course_print, files_digest(coursedir, assignment, student)))
         state = state_path(app, assignment, student)
-        done = state.exists() and json.loads(state.read_text()).get("fingerprint") == learner["fingerprint"]
+        kept = json.loads(state.read_text()) if state.exists() else {}
         graded = (app.root_path / coursedir.autograded_directory / student / assignment).is_dir()
-        if done and graded and not app.regrade:
+        if kept.get("fingerprint") == learner["fingerprint"] and graded and not app.regrade:
             skipped.append(student)
-            results[student] = json.loads(state.read_text()).get("problems", {})
+            results[student] = kept.get("problems", {})
         else:
             learners.append(learner)
-    timeout = shared["settings"]["timeout"]
     print(f"grade: {assignment}: {len(learners)} learners, {runner.describe(shared['settings'])}, "
-          f"cells stop after {timeout} s" + (f"; {len(skipped)} already graded and unchanged, skipped "
-                                             f"(--regrade grades them again)" if skipped else ""), flush=True)
+          f"cells stop after {shared['settings']['timeout']} s" + (
+              f"; {len(skipped)} already graded and unchanged, skipped (--regrade grades them again)" if skipped else ""),
+          flush=True)
     if getattr(runner, "dashboard", None):
         print(f"grade: Dask dashboard: {runner.dashboard}", flush=True)
-    ungraded, problem_lines = [], 0
-    pending = {}
+    ungraded, problem_lines, done_count = [], 0, 0
     bar = tqdm(total=len(learners), unit="learner", file=sys.stderr, disable=None, desc=assignment)
-    done_count = 0
+    summary = open(app.report, "w") if app.report else None
     try:
-        for learner in learners:
-            pending[runner.submit(learner, shared)] = learner
-        while pending:
-            batch, pending = pending, {}
-            for future, result in runner.completed(list(batch)):
-                learner = batch[future]
-                try:
-                    report = result()
-                except Exception as e:  # the task itself failed (a worker lost again and again, ...)
-                    if learner.get("reason"):
-                        report = dict(student=learner["student"], assignment=assignment, graded=False, seconds=0.0,
-                                      cell_seconds=0.0, files={}, scores={},
-                                      problems={n: [f"NOT GRADED: {learner['reason']}; the blank copy failed too "
-                                                    f"({type(e).__name__}); grade this learner again"] for n in notebooks})
-                    else:
-                        reason = f"grading failed on its worker ({type(e).__name__}: {str(e)[:200]})"
-                        retry = dict(learner, reason=reason)
-                        pending[runner.submit(retry, shared)] = retry
-                        continue
-                student = report["student"]
-                if report["graded"]:
-                    filing = file_report(coursedir, report, shared)
-                    for name in notebooks:
-                        report["problems"].setdefault(name, []).extend(filing)
-                    state = state_path(app, assignment, student)
-                    state.parent.mkdir(parents=True, exist_ok=True)
-                    state.write_text(json.dumps(dict(fingerprint=learner["fingerprint"], seconds=report["seconds"],
-                                                     host=report.get("host"), problems=report["problems"])))
-                else:
-                    ungraded.append(student)
-                results[student] = report["problems"]
-                done_count += 1
-                problem_lines += sum(1 for found in report["problems"].values() if found)
-                flag = "; problems: see below" if any(report["problems"].values()) else ""
-                bar.update(1)
-                bar.set_postfix(problems=problem_lines)
-                tqdm.write(f"[{done_count}/{len(learners)}] {student}: {report['seconds']:.1f} s "
-                           f"({report['cell_seconds']:.1f} s in cells{flag}); PROBLEM lines so far: {problem_lines}",
-                           file=sys.stdout)
-                sys.stdout.flush()
+        for learner, report in run_tasks(runner, learners, shared, coursedir, notebooks):
+            student = report["student"]
+            if report["graded"]:
+                filing = file_report(coursedir, report, shared)
+                for name in notebooks:
+                    report["problems"].setdefault(name, []).extend(filing)
+                state = state_path(app, assignment, student)
+                state.parent.mkdir(parents=True, exist_ok=True)
+                state.write_text(json.dumps(dict(fingerprint=learner["fingerprint"], seconds=report["seconds"],
+                                                 host=report.get("host"), problems=report["problems"])))
+            else:
+                ungraded.append(student)
+            results[student] = report["problems"]
+            if summary:
+                summary.write(json.dumps({k: v for k, v in report.items() if k != "files"}) + "\n")
+                summary.flush()
+            done_count += 1
+            problem_lines += sum(1 for found in report["problems"].values() if found)
+            bar.update(1)
+            bar.set_postfix(problems=problem_lines)
+            flag = "; problems: see below" if any(report["problems"].values()) else ""
+            tqdm.write(f"[{done_count}/{len(learners)}] {student}: {report['seconds']:.1f} s "
+                       f"({report['cell_seconds']:.1f} s in cells{flag}); PROBLEM lines so far: {problem_lines}",
+                       file=sys.stdout)
+            sys.stdout.flush()
     except KeyboardInterrupt:
-        bar.close()
         runner.stop()
         print(f"\ngrade: stopped: {done_count} of {len(learners)} learners graded and kept; run the same command "
               f"again to grade the rest", flush=True)
         return 130
-    bar.close()
+    finally:
+        bar.close()
+        if summary:
+            summary.close()
     runner.stop()
     elapsed = time.monotonic() - start
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:

@@ -24,13 +24,16 @@ FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3
 
 
 def data_root():
+    """The notebooks' data root, as they find it: $COURSE_DATA_DIR, else DEFAULT_DATA (the default of
+    GuardedExecute.data_root)."""
     return Path(os.environ.get("COURSE_DATA_DIR") or os.path.expanduser(DEFAULT_DATA)).resolve()
 
 
-def views(held_out, seed, dest):
+def views(held_out, seed, dest, root):
     """(mounts, judge_root): read-only mounts for the learner's kernel, [(path here, path in the
-    kernel)], and the data root the judge reads (None when nothing is held out)."""
-    root = data_root()
+    kernel)], and the data root the judge reads (None when nothing is held out), for the data
+    root `root`."""
+    root = Path(root)
     if not root.is_dir():
         return [], None
     mounts, judge_root = [], Path(dest) / "judge"

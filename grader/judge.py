@@ -7,7 +7,7 @@ A name that a test uses and the judge does not define is looked up in the learne
 value (a string, a number, a tensor) comes over as data; a function or class stays there and is
 bound here to a `LearnerCode` handle. Calling it, or `learner_call(probe, ...)` with a probe from
 the helper cells, sends the arguments to the kernel as data and returns the result as data
-(tools/kernel_side.py). Every comparison runs here, on that data, with inputs drawn from a seed
+(grader/kernel_side.py). Every comparison runs here, on that data, with inputs drawn from a seed
 that the learner cannot know: nothing the learner's process prints, patches, raises or swallows
 can turn a failed check into a passed one, and no line of a hidden test reaches it.
 """

@@ -4,7 +4,7 @@ The grader never runs a test in the learner's Python process. A test calls the l
 through `learner_call(f, *args)`; at grading time that call travels to the kernel as JSON, this
 module's `serve` runs `f` there (a learner function, or a probe from the notebook's locked helper
 cells) and sends back what it returned, as JSON again. The test then compares that data with the
-expected values in the grader (tools/judge.py). Whatever this code does in the kernel, and whatever
+expected values in the grader (grader/judge.py). Whatever this code does in the kernel, and whatever
 the learner does to it, only changes the data sent back; the data is then checked.
 
 Data format (`encode`/`decode`): JSON values, plus tagged objects for what JSON lacks:

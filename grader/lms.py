@@ -17,7 +17,7 @@ their scores and feedback back to Canvas.
   learner's total score (autograded and hand-graded, less any late penalty) in the assignment's
   column, to import into Canvas (Grades > Import). Only the learner columns and the graded
   assignments' columns are written, so nothing else in Canvas changes.
-- `python tools/lms.py feedback-zip ASSIGNMENT OUT.zip`: every learner's feedback page in one
+- `python -m grader.lms feedback-zip ASSIGNMENT OUT.zip`: every learner's feedback page in one
   zip, each named like the file the learner handed in, for Canvas's "Re-upload Submissions".
 """
 import argparse
@@ -294,9 +294,9 @@ def _points(value):
 
 
 class CanvasExport(ExportPlugin):
-    """`nbgrader export --exporter=tools.lms.CanvasExport --CanvasExport.roster=GRADEBOOK.csv --to OUT.csv`
-    (tools.lms: nbgrader imports the exporter before it reads nbgrader_config.py, which puts tools/
-    on the path, but after putting the course root there): the gradebook CSV that Canvas exports,
+    """`nbgrader export --exporter=grader.lms.CanvasExport --CanvasExport.roster=GRADEBOOK.csv --to OUT.csv`
+    (run in the course root, which nbgrader puts on the import path before it imports the exporter):
+    the gradebook CSV that Canvas exports,
     with each graded learner's score filled in, to import into Canvas. Learners are matched on
     Canvas's ID column (the user id, which zip_collect made the student id); each nbgrader
     assignment on the column whose title is its name. A learner on the

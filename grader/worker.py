@@ -125,7 +125,7 @@ def _grade_staged(learner, shared, stage, tmp):
                                                "learner again"] for n in notebooks}, cell_seconds=0.0, files={}, scores={})
     if rc != 0 or not all((graded / f"{n}.ipynb").exists() for n in notebooks):
         # Graded as the blank copy instead, so the gradebook and the feedback say what happened.
-        reason = failure_reason(rc, log, deadline)
+        reason = failure_reason(rc, log, deadline, entries)
         problems = _restage_blank(stage, shared, student, reason)
         if settings.get("debug"):
             sys.stderr.write(log)
@@ -258,8 +258,13 @@ def autograde_process(argv, cwd, log):
     AutogradeApp.launch_instance(argv=argv)  # exits with nbgrader's code (multiprocessing: 0 when it returns)
 
 
-def failure_reason(rc, log, deadline):
+def failure_reason(rc, log, deadline, entries=()):
+    """Why grading failed as a whole: past its deadline, the failure GuardedExecute reported, or else
+    the last error line of nbgrader's own log (nbgrader failed before or after the notebook ran)."""
     if rc is None:
         return f"grading took longer than {deadline:.0f} s as a whole and was stopped"
+    reported = [e["failure"] for e in entries if "failure" in e]
+    if reported:
+        return f"grading failed: {reported[-1]}"
     errors = [line.strip() for line in log.splitlines() if re.match(r"\s*[\w.]*(Error|Exception)\w*: ", line)]
     return "grading failed" + (f": {errors[-1][:200]}" if errors else f" (exit code {rc})")

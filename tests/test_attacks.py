@@ -1,10 +1,9 @@
-"""The red team's attacks (tools/attacks.py) graded with `./course grade`, one class per
+"""The red team's attacks (tests/kit/attacks.py) graded with `./course grade`, one class per
 assignment beside honest learners (and, for attacks on the run itself, each beside one honest
 learner in a run of its own): no attack earns more than it did honestly, shows what it must not
 (hidden tests, solutions, files outside its sandbox, a marker it prints only when it got through),
 runs code on the grader's machine, prints to the instructor what it must not, stops the run or is
 left ungraded, or changes an honest learner's score; the grader's own processes stay small."""
-import html
 import json
 import os
 import re
@@ -17,12 +16,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import attacks
-import grading
-from course_tools import ROOT, cell_scores, nbgrader, scratch_course, secret_lines
-from fixtures import HONEST
+from grader.course import ROOT, nbgrader, scratch_course
+from grader.sandbox import sandbox_problem
+from kit import attacks
+from kit.course_tools import cell_scores, page_text, secret_lines
+from kit.fixtures import HONEST
 
-pytestmark = pytest.mark.skipif(grading.sandbox_problem() is not None, reason=str(grading.sandbox_problem()))
+pytestmark = pytest.mark.skipif(sandbox_problem() is not None, reason=str(sandbox_problem()))
 
 ASSIGNMENTS = sorted({a["assignment"] for a in attacks.ATTACKS.values()})
 MEMORY = 2_500_000_000
@@ -99,7 +99,7 @@ class Monitor(threading.Thread):
 def grade(course, assignment, students, label, out):
     """`./course grade` for `students`, watched: its exit code, output, and the largest grader process and log."""
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
-    cmd = [sys.executable, "tools/grade.py", assignment, "--workers", "2", "--timeout", "10", "--memory", str(MEMORY)]
+    cmd = [sys.executable, "-m", "grader.grade", assignment, "--workers", "2", "--timeout", "10", "--memory", str(MEMORY)]
     for s in students:
         cmd += ["--student", s]
     with open(out / f"{label}.stdout", "w") as so, open(out / f"{label}.stderr", "w") as se:
@@ -165,10 +165,12 @@ def test_at_least_40_attacks_in_every_class():
     assert len(attacks.ATTACKS) >= 40 and all(len(v) >= 3 for v in classes.values()), {k: len(v) for k, v in classes.items()}
 
 
+@pytest.mark.slow  # (every test of the attacked class: it is graded in a scratch course)
 def test_honest_learners_keep_their_scores(attacked):
     assert {n: attacked["scores"][n] for n in HONEST_SCORES} == HONEST_SCORES
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(attacks.ATTACKS))
 def test_attack_earns_and_shows_nothing(attacked, name):
     attack, course = attacks.ATTACKS[name], attacked["course"]
@@ -180,7 +182,7 @@ def test_attack_earns_and_shows_nothing(attacked, name):
     page = course / "feedback" / name / assignment / f"{assignment}.html"
     assert graded.exists() and page.exists(), f"{name}: no graded notebook or no feedback page"
     raw = page.read_text(errors="replace")
-    texts = [outputs_text(graded), raw, html.unescape(re.sub(r"<[^>]+>", "", raw))]
+    texts = [outputs_text(graded), raw, page_text(raw)]
     shown = [s for s in attack["must_not_show"] if any(s in t for t in texts)]
     assert not shown, f"{name} shows {shown}"
     live = [s for s in attack.get("must_not_be_live", []) if s in raw]
@@ -196,6 +198,7 @@ def test_attack_earns_and_shows_nothing(attacked, name):
         assert run["log_mb"] <= limits.get("log_mb", 1 << 30), f"{name}: the grading log reached {run['log_mb']} MB"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_run_completes(attacked, assignment):
     runs = [r for n, r in attacked["runs"].items() if attacks.ATTACKS.get(n, {}).get("assignment", "") == assignment]

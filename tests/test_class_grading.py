@@ -4,10 +4,10 @@ completes, the honest scores are those of serial `nbgrader autograde`, the grade
 consistent, no submitted file changes, and each problem is named to the instructor and the
 learner. Then the same on a PostgreSQL gradebook, and a re-grade that changes nothing."""
 import hashlib
-import html
 import os
 import re
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -18,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 
 from grader import grade as class_grade, worker
 from grader.sandbox import sandbox_problem
@@ -158,6 +159,31 @@ def _running(text):
     return False
 
 
+def _descendants(pid):
+    """The pids of every process below `pid` now (from /proc's parent ids)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def _alive(pid):
+    """Whether `pid` runs (a zombie, waiting for its parent to read its exit, does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
 def test_stuck_grading_is_killed_with_its_kernel(tmp_path, monkeypatch):
     """A learner's grading process that runs past its deadline is killed, its kernel with it."""
     monkeypatch.setenv("PYTHONHASHSEED", "0")  # the fork server sets it; put back after the test
@@ -215,6 +241,67 @@ def test_run_again_grades_only_what_changed(hostile_class):
         grade(course, "--workers", "1", "--student", "honest-partial")
     assert cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, ["honest-partial"])["honest-partial"] == \
         hostile_class["scores"]["honest-partial"]
+
+
+def test_ctrl_c_then_again_finishes_the_class(tmp_path, honest_alone):
+    """Ctrl-C stops the command at once (its grading processes with it), keeps the learners graded so
+    far, and the same command run again grades only the rest: the class complete, scores unchanged."""
+    course = scratch_course(tmp_path / "course", [ASSIGNMENT])
+    learners = {f"{name}-{i}": build for i in (1, 2) for name, build in HONEST.items()}
+    for name, build in learners.items():
+        hand_in(course, name, build(course))
+    cmd = [sys.executable, "-m", "grader.grade", ASSIGNMENT, "--timeout", str(CELL_TIMEOUT), "--memory", str(MEMORY),
+           "--workers", "1"]  # as grade() runs it, but for the workers
+    proc = subprocess.Popen(cmd, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = ""
+    while not first.startswith("[1/"):
+        first = proc.stdout.readline()
+        assert first or proc.poll() is None, "grading ended before its first learner"
+    started = _descendants(proc.pid)  # the fork server, a grading process, its kernel's processes
+    assert len(started) >= 3, started
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    kept = re.search(r"grade: stopped: (\d+) of 6 learners graded and kept", out)
+    assert kept and 1 <= int(kept.group(1)) < 6, out
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in started if _alive(pid)], "a grading process or kernel outlived Ctrl-C"
+    output = grade(course, "--workers", "2")
+    assert f"{kept.group(1)} already graded and unchanged, skipped" in output
+    assert f"grade: {ASSIGNMENT}: {6 - int(kept.group(1))} learners" in output
+    scores = cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, list(learners))
+    assert scores == {name: honest_alone[name.rsplit("-", 1)[0]] for name in learners}
+
+
+def test_a_task_that_keeps_failing_is_graded_as_the_blank_copy(tmp_path, monkeypatch, capsys):
+    """A learner's task that fails as a whole on its worker (here: every time, but for the blank
+    copy) is graded as the blank student copy, with a PROBLEM line saying why: never lost, never skipped."""
+    monkeypatch.setenv("PYTHONHASHSEED", "0")  # the fork server sets it; put back after the test
+    course = scratch_course(tmp_path / "course", [ASSIGNMENT])
+    hand_in(course, "honest-full", HONEST["honest-full"](course))
+    real = worker.grade_one
+
+    def fails(learner, shared):
+        if not learner.get("reason"):
+            raise OSError("the worker's disk is full")
+        return real(learner, shared)
+
+    monkeypatch.setattr(worker, "grade_one", fails)
+    assert class_grade.main([ASSIGNMENT, f"--root={course}", "--workers=1", f"--timeout={CELL_TIMEOUT}"]) == 0
+    output = capsys.readouterr().out
+    assert (f"PROBLEM honest-full/{NOTEBOOK}: grading failed on its worker (OSError: the worker's disk is full)"
+            in output), output
+    scores = cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, ["honest-full"])["honest-full"]
+    assert scores and all(score == 0 for score, _, _ in scores.values()), scores
+    assert "blank student copy was graded in its place" in feedback_text_of_graded(course, "honest-full")
+
+
+def feedback_text_of_graded(course, learner):
+    """The grader's note on top of the learner's graded notebook."""
+    nb = nbformat.read(course / "autograded" / learner / ASSIGNMENT / NOTEBOOK, as_version=4)
+    return nb.cells[0].source
 
 
 # ----------------------------------------------------------------------------- PostgreSQL
@@ -319,5 +406,5 @@ def test_feedback_page_in_a_browser(hostile_class, tmp_path):
              if c.metadata.get("nbgrader", {}).get("points")]
     assert shown == [scores[g][:2] for g in order], f"the screenshot shows {shown}"
     assert any(s < m for s, m in shown) and any(s == m for s, m in shown)  # failed and passed tests alike
-    dom = html.unescape(re.sub(r"<[^>]+>", "", chromium(page, "--dump-dom", profile=tmp_path / "profile")))
+    dom = BeautifulSoup(chromium(page, "--dump-dom", profile=tmp_path / "profile"), "html.parser").get_text()
     assert "Square each difference, then take the mean" in dom  # a visible test's message to the learner

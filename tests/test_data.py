@@ -8,13 +8,14 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-import fill_data  # tools/ is on sys.path through conftest.py
+from tools import fill_data
 from conftest import LESSONS, ROOT, SOURCE_NOTEBOOKS, rel
 
 MIRROR = fill_data.mirror()
 needs_mirror = pytest.mark.skipif(not MIRROR.is_dir(), reason=f"no offline MNIST mirror at {MIRROR}")
 
 
+@pytest.mark.slow
 @needs_mirror
 def test_fills_an_empty_root_and_torchvision_loads_it(tmp_path):
     report = fill_data.fill(tmp_path, MIRROR)
@@ -50,6 +51,7 @@ def test_some_notebooks_load_mnist():
     assert {path.name for path in MNIST_NOTEBOOKS} >= {"03_mnist_classification.ipynb", "mnist_classifier.ipynb"}
 
 
+@pytest.mark.slow  # runs the notebooks
 @pytest.mark.parametrize("path", MNIST_NOTEBOOKS, ids=rel)
 def test_missing_mnist_offline_is_one_clear_message(path, tmp_path, monkeypatch):
     """With an empty data root and no network, the notebook stops at loading MNIST with one message

@@ -1,11 +1,11 @@
-"""The committed demo class (submitted/demo-*, autograded/demo-*) is what tools/demo_class.py makes."""
+"""The committed demo class (submitted/demo-*, autograded/demo-*) is what tests/kit/demo_class.py makes."""
 import csv
 
 import pytest
 
-import grading
 from conftest import ROOT
-from demo_class import DEMO, SCORES, regenerate
+from grader.sandbox import sandbox_problem
+from kit.demo_class import DEMO, SCORES, regenerate
 
 
 def read_scores(path):
@@ -13,7 +13,8 @@ def read_scores(path):
         return sorted(tuple(row.values()) for row in csv.DictReader(f))
 
 
-@pytest.mark.skipif(grading.sandbox_problem() is not None, reason=str(grading.sandbox_problem()))
+@pytest.mark.slow
+@pytest.mark.skipif(sandbox_problem() is not None, reason=str(sandbox_problem()))
 def test_regenerated_demo_class_matches(tmp_path):
     regenerate(tmp_path)
     assert read_scores(tmp_path / "autograded" / SCORES) == read_scores(ROOT / "autograded" / SCORES)

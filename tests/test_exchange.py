@@ -1,7 +1,7 @@
 """nbgrader's exchange end to end on one machine, as on a JupyterHub: the instructor releases
 loss_functions into a shared exchange root; two learners, each with a home folder and a
 ~/.jupyter/nbgrader_config.py of their own, fetch it, work and submit (one of them twice); the
-instructor collects, grades with `./course grade` (tools/grade.py), generates and releases
+instructor collects, grades with `./course grade` (grader/grade.py), generates and releases
 feedback; each learner fetches their own. And `./course lab` makes the course-local exchange
 that the Formgrader's Release and Collect need."""
 import os
@@ -13,18 +13,22 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import grading
-from course_tools import cell_scores, filled_student_copy, nbgrader, scratch_course
-from test_grading import MISTAKES
+from grader.course import nbgrader, scratch_course
+from grader.sandbox import sandbox_problem
+from kit.course_tools import cell_scores, filled_student_copy
+from mistakes import mistakes
+
+pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "loss_functions"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 COURSE_ID = "pytorch-loss-course"
 # Each learner's submissions in order, as the solution cells replaced by a common mistake
-# (tests/test_grading.py's MISTAKES): ada first hands in a mistake, then the reference solution.
-SUBMISSIONS = {"ada": [MISTAKES[ASSIGNMENT]["naive"][0], {}],
-               "grace": [MISTAKES[ASSIGNMENT]["sumsquares"][0]]}
-GRACE_LOSES = MISTAKES[ASSIGNMENT]["sumsquares"][1]
+# (tests/mistakes/loss_functions.py): ada first hands in a mistake, then the reference solution.
+MISTAKES = mistakes(ASSIGNMENT).MISTAKES
+SUBMISSIONS = {"ada": [MISTAKES["naive"][0], {}],
+               "grace": [MISTAKES["sumsquares"][0]]}
+GRACE_LOSES = MISTAKES["sumsquares"][1]
 # What a learner's nbgrader needs: the README's JupyterHub recipe puts it in /etc/jupyter/nbgrader_config.py.
 LEARNER_CONFIG = 'c = get_config()\nc.CourseDirectory.course_id = "{course_id}"\nc.Exchange.root = "{root}"\n'
 BIN = Path(sys.executable).parent
@@ -55,6 +59,8 @@ def round_trip(tmp_path_factory):
     course = scratch_course(top / "instructor" / "course", [ASSIGNMENT])
     with open(course / "nbgrader_config.py", "a") as config:  # the README's one setting for a shared exchange
         config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
+        if sandbox_problem():  # the exchange is tested here, not the sandbox: these notebooks are trusted
+            config.write("c.GuardedExecute.sandbox = False\n")
     nbgrader("release_assignment", ASSIGNMENT, cwd=course)
 
     homes, fetched = {}, {}
@@ -75,10 +81,7 @@ def round_trip(tmp_path_factory):
         handed_in[name] = (homes[name] / ASSIGNMENT / NOTEBOOK).read_text()
 
     nbgrader("collect", ASSIGNMENT, cwd=course)
-    env = dict(os.environ)
-    if grading.sandbox_problem():  # the exchange is tested here, not the sandbox: these notebooks are trusted
-        env["COURSE_SANDBOX"] = "0"
-    proc = subprocess.run([sys.executable, "tools/grade.py", ASSIGNMENT], cwd=course, env=env, text=True,
+    proc = subprocess.run([sys.executable, "-m", "grader.grade", ASSIGNMENT], cwd=course, text=True,
                           capture_output=True, timeout=900)
     assert proc.returncode == 0, f"grade failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     nbgrader("generate_feedback", ASSIGNMENT, cwd=course)

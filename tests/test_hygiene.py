@@ -8,9 +8,9 @@ import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 
 from conftest import ALL_NOTEBOOKS, DEMO_NOTEBOOKS, LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
-from course_tools import grade_ids
-import publish
-from publish import COLAB_URL, published_path
+from kit.course_tools import grade_ids
+from tools import publish
+from tools.publish import COLAB_URL, published_path
 
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
 CELL_METADATA = {"nbgrader", "deletable", "editable"}  # the last two: nbgrader's locks in release/
@@ -200,7 +200,7 @@ def test_each_notebook_says_what_you_learn_what_you_need_how_long_and_what_next(
     assert "**Before you start:**" in first, "say what to know first, with links to the lessons it builds on"
     assert re.search(r"\*\*Time:\*\* about \d+ minutes .*\([\d,]+ words at \d+ a minute; every cell runs in \d+ s "
                      r"on a 2-core CPU\)\.", first), \
-        "a measured '**Time:**' line: run `./course run python bench/notebook_times.py --write`"
+        "a measured '**Time:**' line: run `./course run python -m bench.notebook_times --write`"
     assert "**Next:**" in last, "end with what comes next"
 
 
@@ -212,3 +212,32 @@ def test_every_colab_link_opens_a_file_of_the_student_edition():
         for url in re.findall(r"https://colab\.research\.google\.com/github/[^)\s\"\\]+", text):
             assert url.startswith(publish.COLAB_URL), f"{rel(path)}: {url} does not open the student edition"
             assert url[len(publish.COLAB_URL):] in published, f"{rel(path)}: {url} opens no published file"
+
+
+def mnist_loading(path):
+    """The code of `path`'s cell that loads MNIST (the one that calls datasets.MNIST(..., download=True)):
+    its top-level statements as ast.unparse writes them (no comments, one layout), prints left out;
+    None when no cell loads it."""
+    for cell in read(path).cells:
+        if cell.cell_type != "code" or "datasets.MNIST(" not in cell.source:
+            continue
+        tree = ast.parse("\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))))
+        if any(isinstance(node, ast.Call) and ast.unparse(node.func).endswith("datasets.MNIST")
+               and any(k.arg == "download" for k in node.keywords) for node in ast.walk(tree)):
+            return [ast.unparse(stmt) for stmt in tree.body
+                    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)
+                            and ast.unparse(stmt.value.func) == "print")]
+    return None
+
+
+def test_the_mnist_loading_code_is_the_same_wherever_it_is_copied():
+    """The lesson's MNIST loading cell is copied into the assignment (each notebook runs alone, in
+    Colab): every copy starts with the lesson's code, word for word but for comments, layout and prints."""
+    copies = {rel(path): mnist_loading(path) for path in LESSONS + SOURCE_NOTEBOOKS}
+    copies = {path: code for path, code in copies.items() if code}
+    assert {"notebooks/03_mnist_classification.ipynb", "source/mnist_classifier/mnist_classifier.ipynb"} <= set(copies)
+    lesson, reference = next(iter(copies.items()))  # the first lesson that loads MNIST
+    for path, code in copies.items():
+        differ = [f"{lesson}: {a!r}\n{path}: {b!r}" for a, b in zip(reference, code) if a != b]
+        assert code[:len(reference)] == reference, (
+            f"{path} loads MNIST otherwise than {lesson}: make the copies agree\n" + "\n".join(differ or ["(shorter)"]))

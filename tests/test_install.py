@@ -11,7 +11,7 @@ evaluates markers for the interpreter that runs it, even with --platform). pip t
 every pin for that platform (`pip install --dry-run --no-deps --platform ... --report`), and the
 metadata of those wheels proves the set complete: every dependency each package declares for that
 target is in it, at a version it accepts. Those tests need the package index, as CI has it; they skip,
-saying so, only when it cannot be reached. bench/install_sizes.py prints each target's download size.
+saying so, only when it cannot be reached. `python -m bench.install_sizes` prints each target's download size.
 """
 import json
 import os
@@ -194,6 +194,7 @@ def test_cpu_lock_is_the_lock_without_cuda(target):
 
 # --- against the package index --------------------------------------------------------------------
 
+@pytest.mark.slow  # pip resolves the lock against the index
 @pytest.mark.parametrize("target", TARGETS)
 def test_lock_installs(index, target):
     env = environment(target)
@@ -203,6 +204,7 @@ def test_lock_installs(index, target):
     assert unmet(report, env) == []
 
 
+@pytest.mark.slow  # pip resolves the lock against the indexes
 @pytest.mark.parametrize("target", LINUX)
 def test_cpu_lock_installs_with_pytorchs_cpu_builds(index, cpu_index, target):
     """What ./course does with COURSE_TORCH=cpu: torch and torchvision from PyTorch's CPU-only index
@@ -225,6 +227,7 @@ def in_course_env():
     return venv
 
 
+@pytest.mark.slow  # runs ./course
 def test_course_without_flock_and_sha256sum(tmp_path):
     """As on macOS: no flock, no sha256sum. ./course finds the same environment (shasum makes the
     same key) and serialises installers with a directory, which a dead installer does not keep."""
@@ -255,6 +258,7 @@ def test_course_without_flock_and_sha256sum(tmp_path):
     assert "building the environment" not in done.stderr
 
 
+@pytest.mark.slow  # runs ./course, which runs pip
 def test_course_cpu_says_when_pytorchs_index_cannot_be_reached(tmp_path):
     """COURSE_TORCH=cpu with PyTorch's CPU-only index out of reach: a clear message, a failed exit,
     and no environment marked complete (the next run builds it again)."""

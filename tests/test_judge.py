@@ -1,5 +1,5 @@
-"""The judge (tools/judge.py) on the real assignments, with the learner's kernel played by a
-namespace in this process that answers through tools/kernel_side.py's `serve`: the reference
+"""The judge (grader/judge.py) on the real assignments, with the learner's kernel played by a
+namespace in this process that answers through grader/kernel_side.py's `serve`: the reference
 solution passes every check, the blank student copy none, nothing a hidden test holds is ever
 sent to the kernel, and answers the kernel forges are never read as a pass."""
 import json
@@ -10,10 +10,11 @@ from unittest import mock
 import nbformat
 import pytest
 
-import kernel_side
 from conftest import ROOT
-from course_tools import secret_lines
-from judge import Judge, LearnerError
+from grader import kernel_side
+from grader.course import assignments
+from grader.judge import Judge, LearnerError
+from kit.course_tools import secret_lines
 
 SLOW_CELLS = {"test_mnist_accuracy"}  # two epochs of MNIST: the class-grading tests run it
 
@@ -70,10 +71,8 @@ def judge_notebook(assignment, request, source_assignment=None):
     return verdicts
 
 
-ASSIGNMENTS = ["loss_functions", "optimizers", "mnist_classifier"]
-
-
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.slow  # runs every locked cell and check of the notebook, training included (2-5 s each)
+@pytest.mark.parametrize("assignment", assignments())
 def test_reference_passes_and_hidden_tests_stay_here(assignment):
     request, sent = fake_kernel(assignment)
     verdicts = judge_notebook(assignment, request)
@@ -84,7 +83,7 @@ def test_reference_passes_and_hidden_tests_stay_here(assignment):
     assert not leaked, f"hidden test code sent to the kernel: {leaked[:3]}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments())
 def test_blank_student_copy_fails_every_check(assignment):
     request, _ = fake_kernel(assignment, release=True)
     verdicts = judge_notebook(assignment, request)

@@ -7,7 +7,6 @@ import nbformat
 import pytest
 
 from conftest import LESSONS, ROOT, rel
-from course_tools import grade_ids
 
 
 def graded_answers():

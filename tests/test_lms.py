@@ -1,4 +1,4 @@
-"""Canvas in and out (tools/lms.py): the file names Canvas and Colab really produce, collected as
+"""Canvas in and out (grader/lms.py): the file names Canvas and Colab really produce, collected as
 the right learner and notebook or skipped with a PROBLEM line; then a class handed in under such
 names, taken through the README's instructor commands, down to the CSV and the feedback zip for Canvas."""
 import csv
@@ -11,8 +11,9 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from course_tools import cell_scores, filled_student_copy, scratch_course
-from lms import CanvasExtractor, read_name, read_names
+from grader.course import scratch_course
+from grader.lms import CanvasExtractor, read_name, read_names
+from kit.course_tools import cell_scores, filled_student_copy
 from test_grading import readme_instructor_commands
 
 NOTEBOOKS = ["loss_functions.ipynb"]
@@ -238,6 +239,7 @@ def canvas_class(tmp_path_factory):
     return course, outputs, scores
 
 
+@pytest.mark.slow
 def test_each_learner_is_graded_on_their_latest_upload(canvas_class):
     course, _, scores = canvas_class
     assert sorted(p.name for p in (course / "submitted").iterdir()) == sorted(CLASS)
@@ -248,6 +250,7 @@ def test_each_learner_is_graded_on_their_latest_upload(canvas_class):
             assert score == (max_score if expected == "full" else 0), f"{learner} ({expected}): {name} scored {score}"
 
 
+@pytest.mark.slow
 def test_files_that_cannot_be_graded_give_problem_lines(canvas_class):
     _, outputs, _ = canvas_class
     for name, problem in REJECTED_FILES.items():
@@ -256,6 +259,7 @@ def test_files_that_cannot_be_graded_give_problem_lines(canvas_class):
     assert "lovelaceada_31001_5001_loss_functions.ipynb: an older upload of learner 31001" in output(outputs, "zip_collect")
 
 
+@pytest.mark.slow
 def test_canvas_csv_has_the_total_score_and_leaves_the_rest_of_canvas_alone(canvas_class):
     course, outputs, scores = canvas_class
     with open(course / "canvas_loss_functions.csv", newline="") as f:
@@ -274,9 +278,10 @@ def test_canvas_csv_has_the_total_score_and_leaves_the_rest_of_canvas_alone(canv
     assert "PROBLEM loss_functions: Canvas counts it out of 100 points, nbgrader out of" in output(outputs, "CanvasExport")
 
 
+@pytest.mark.slow
 def test_canvas_export_says_what_is_wrong_with_its_input(canvas_class):
     course, _, _ = canvas_class
-    exporter = "nbgrader export --exporter=tools.lms.CanvasExport --assignment=loss_functions"
+    exporter = "nbgrader export --exporter=grader.lms.CanvasExport --assignment=loss_functions"
     code, out = run(f"./course run {exporter} --to c.csv", course)
     assert code == 1 and "--CanvasExport.roster=FILE.csv" in out
     code, out = run(f"./course run {exporter} --CanvasExport.roster=canvas_gradebook.csv --to canvas_gradebook.csv", course)
@@ -289,6 +294,7 @@ def test_canvas_export_says_what_is_wrong_with_its_input(canvas_class):
     assert code == 1 and "no assignment loss_function in the gradebook (it has loss_functions)" in out
 
 
+@pytest.mark.slow
 def test_feedback_zip_is_named_like_the_graded_uploads(canvas_class):
     course, _, _ = canvas_class
     with zipfile.ZipFile(course / "feedback_loss_functions.zip") as archive:
@@ -300,7 +306,7 @@ def test_feedback_zip_is_named_like_the_graded_uploads(canvas_class):
             (course / "feedback" / learner / "loss_functions" / "loss_functions.html").read_bytes()
     (course / "feedback" / "31003").rename(course / "feedback-31003")
     try:
-        code, out = run("./course run python tools/lms.py feedback-zip loss_functions again.zip", course)
+        code, out = run("./course run python -m grader.lms feedback-zip loss_functions again.zip", course)
     finally:
         (course / "feedback-31003").rename(course / "feedback" / "31003")
     assert code == 0 and "no feedback for learner 31003 (turingalan_LATE_31003_5003_Copy of loss_functions.ipynb)" in out

@@ -8,8 +8,10 @@ import nbformat
 import pytest
 
 from conftest import LESSONS, RELEASE_NOTEBOOKS, SOURCE_NOTEBOOKS, rel
-from course_tools import filled_student_copy
-from publish import published_path, publish
+from kit.course_tools import filled_student_copy
+from tools.publish import published_path, publish
+
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""tools/own_work.py: the static check that a learner wrote the losses and optimizers themselves.
+"""grader/own_work.py: the static check that a learner wrote the losses and optimizers themselves.
 
 Pure and fast: source text only, no kernel, no torch.
 """
@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from own_work import own_work_violations
+from grader.own_work import own_work_violations
 
 
 def notebook_builtin_names(assignment):

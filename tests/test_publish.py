@@ -2,6 +2,7 @@
 copies, a learner's README, nothing else; no line of a solution or a hidden test; every badge
 opens a file of the edition; and no one's files are ever overwritten."""
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -11,8 +12,8 @@ import nbformat
 import pytest
 
 from conftest import LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
-from course_tools import ASSIGNMENTS
-from publish import BADGE, COLAB_URL, MARKER, STUDENT_REPO, published_path
+from grader.course import assignments
+from tools.publish import BADGE, COLAB_URL, MARKER, STUDENT_REPO, published_path
 
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -25,12 +26,13 @@ TAUGHT_IN_LESSONS = {
     "return correct / len(loader.dataset)",
 }
 COLAB_GITHUB = re.compile(r"https://colab\.research\.google\.com/github/([^)\s\"'<>]*)")
-COURSE_FILES = ("course", "nbgrader_config.py", "requirements.txt", "README.md", "tools", "notebooks", "source", "release")
+COURSE_FILES = ("course", "nbgrader_config.py", "requirements.txt", "README.md", "grader", "tools", "notebooks", "source",
+                "release")
 
 
 def run_publish(dest, course=ROOT):
-    """Run `tools/publish.py DEST` of the course at `course`, as `./course publish DEST` does."""
-    return subprocess.run([sys.executable, str(course / "tools" / "publish.py"), str(dest)],
+    """Run `python -m tools.publish DEST` in the course at `course`, as `./course publish DEST` does."""
+    return subprocess.run([sys.executable, "-m", "tools.publish", str(dest)], cwd=course,
                           capture_output=True, text=True, timeout=600)
 
 
@@ -109,6 +111,7 @@ def leaks(tree, path):
     return {line: names for line, names in found.items() if names}
 
 
+@pytest.mark.slow  # (every test of the edition: publishing checks release/ in a scratch course)
 @pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=rel)
 def test_no_line_of_a_solution_or_hidden_test_is_published(edition, path):
     assert len(secrets(path)) >= 30, "the secret lines are not found: has the notebook's layout changed?"
@@ -130,11 +133,12 @@ def test_the_lines_lessons_may_teach_are_reference_lines_they_teach():
         "TAUGHT_IN_LESSONS lists a line that is no longer both a solution line and in a lesson: remove it"
 
 
+@pytest.mark.slow
 def test_the_edition_holds_exactly_the_allowlist(edition):
     expected = {"README.md", "requirements.txt", MARKER}
     expected |= {f"lessons/{p.name}" for p in LESSONS}
     expected |= {"assignments/" + p.relative_to(ROOT / "release").as_posix()
-                 for a in ASSIGNMENTS for p in (ROOT / "release" / a).rglob("*") if p.is_file()}
+                 for a in assignments() for p in (ROOT / "release" / a).rglob("*") if p.is_file()}
     expected |= {name for name in ("LICENSE", "LICENSE.md", "LICENSE.txt") if (ROOT / name).is_file()}
     published = {p.relative_to(edition).as_posix() for p in edition.rglob("*") if p.is_file()}
     assert published == expected
@@ -146,6 +150,7 @@ def test_the_edition_holds_exactly_the_allowlist(edition):
     assert set(marker["files"]) == expected - {MARKER}
 
 
+@pytest.mark.slow
 def test_every_badge_opens_a_file_of_the_edition(edition):
     files = texts(edition)
     targets = [(name, url) for name, text in files.items() for url in COLAB_GITHUB.findall(text)]
@@ -159,6 +164,7 @@ def test_every_badge_opens_a_file_of_the_edition(edition):
             assert BADGE.findall(first) == [f"{COLAB_URL}{name}"], f"{name}'s badge opens another file"
 
 
+@pytest.mark.slow
 def test_the_learner_readme_sets_up_colab_and_a_local_lab_and_names_the_data_folder(edition):
     readme = (edition / "README.md").read_text()
     for needed in ("Save a copy in Drive", "python3 -m venv .venv", "py -m venv .venv", "PowerShell",
@@ -176,6 +182,7 @@ def test_the_learner_readme_sets_up_colab_and_a_local_lab_and_names_the_data_fol
         assert forbidden not in readme, f"the learner's README mentions the instructor's {forbidden!r}"
 
 
+@pytest.mark.slow
 def test_publishing_again_replaces_the_edition_and_keeps_git(edition, tmp_path):
     dest = tmp_path / "student-edition"
     shutil.copytree(edition, dest)
@@ -219,6 +226,7 @@ def make_someone_elses(case, dest, edition):
         (dest / MARKER).write_text("not json")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["a file", "a folder with their notes", "an edition with a file of theirs",
                                   "an edition with a file they changed", "an edition with a link of theirs",
                                   "a broken marker"])
@@ -231,12 +239,21 @@ def test_refuses_someone_elses_folder_and_changes_nothing(edition, tmp_path, cas
     assert snapshot(tmp_path) == before
 
 
+def test_course_publish_takes_dir_relative_to_where_you_are(tmp_path):
+    """`./course publish DIR` runs in the course root, with DIR relative to the caller's folder."""
+    (tmp_path / "taken").write_text("not a folder")
+    proc = subprocess.run(["bash", str(ROOT / "course"), "publish", "taken"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600, env=dict(os.environ, PYTHON=sys.executable))
+    assert proc.returncode == 1 and f"{tmp_path / 'taken'} is not a folder" in proc.stderr, proc.stderr
+
+
 def test_refuses_a_folder_inside_the_course(scratch):
     proc = run_publish(scratch / "student-edition", scratch)
     assert proc.returncode == 1 and "inside the course repository" in proc.stderr, proc.stderr
     assert not (scratch / "student-edition").exists()
 
 
+@pytest.mark.slow
 def test_refuses_a_stale_release(scratch, tmp_path):
     path = scratch / "source" / "loss_functions" / "loss_functions.ipynb"
     nb = nbformat.read(path, as_version=4)
@@ -253,14 +270,16 @@ def test_refuses_a_badge_that_opens_another_repository(scratch, tmp_path):
     path.write_text(path.read_text().replace(STUDENT_REPO, "someone/else"))
     proc = run_publish(tmp_path / "student-edition", scratch)
     assert proc.returncode == 1 and f"notebooks/{LESSONS[0].name}" in proc.stderr, proc.stderr
-    assert "tools/publish.py badges" in proc.stderr and not (tmp_path / "student-edition").exists()
+    assert "python -m tools.publish badges" in proc.stderr and not (tmp_path / "student-edition").exists()
 
 
 def badges(course):
-    return subprocess.run([sys.executable, str(course / "tools" / "publish.py"), "badges"],
+    """`./course run python -m tools.publish badges` in the course at `course`."""
+    return subprocess.run([sys.executable, "-m", "tools.publish", "badges"], cwd=course,
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_the_badge_command_rewrites_the_badges_and_nothing_else(scratch):
     old, expected = {}, {}
     for path in sorted((scratch / "notebooks").glob("*.ipynb")) + sorted((scratch / "source").glob("*/*.ipynb")):

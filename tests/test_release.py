@@ -3,10 +3,11 @@ import nbformat
 import pytest
 
 from conftest import RELEASE_NOTEBOOKS, SOURCE_NOTEBOOKS, ROOT, rel
-from course_tools import ASSIGNMENTS, secret_lines
+from grader.course import assignments
+from kit.course_tools import secret_lines
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", assignments())
 def test_release_is_current(course, assignment):
     generated = sorted(p.relative_to(course) for p in (course / "release" / assignment).rglob("*") if p.is_file())
     committed = sorted(p.relative_to(ROOT) for p in (ROOT / "release" / assignment).rglob("*") if p.is_file())

@@ -1,4 +1,4 @@
-"""The grading sandbox (tools/sandbox.py) attacked from inside a kernel, as a learner's code could:
+"""The grading sandbox (grader/sandbox.py) attacked from inside a kernel, as a learner's code could:
 what it can see, who it runs as, what it can shadow, how much memory, how many processes and
 which cores it can take, and what survives its kernel."""
 import ast
@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 from traitlets.config import Config
 
-import sandbox
-from sandbox import SandboxedKernelManager, limits_problem, sandbox_problem
+from grader import sandbox
+from grader.sandbox import SandboxedKernelManager, limits_problem, sandbox_problem
 
 pytestmark = pytest.mark.skipif(sandbox_problem() is not None, reason=str(sandbox_problem()))
+slow = pytest.mark.slow  # (every test that starts a kernel)
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="the grader is not root, so the kernel keeps its uid")
 with_cgroups = pytest.mark.skipif(sandbox_problem() is not None or limits_problem() is not None,
                                   reason=f"no cgroup for kernels here: {limits_problem()}")
@@ -90,11 +91,11 @@ class Kernel:
 
 
 def kernel_test(body):
-    """Run the coroutine function `body(tmp_path)` as a test."""
+    """Run the coroutine function `body(tmp_path)` as a test (a slow one: it starts kernels)."""
     def test(tmp_path):
         asyncio.run(asyncio.wait_for(body(tmp_path), 120))
     test.__name__, test.__doc__ = body.__name__, body.__doc__
-    return test
+    return slow(test)
 
 
 def handed_in(tmp_path):
@@ -186,20 +187,28 @@ def test_command_is_an_allowlist(tmp_path):
     assert "-P" in cmd[cmd.index("ipykernel_launcher") - 3:]
 
 
-def test_settings_from_config(monkeypatch):
-    """The new settings are traitlets (--SandboxedKernelManager.memory=... on nbgrader's command line);
-    `memory` defaults to $COURSE_GRADING_MEMORY."""
-    monkeypatch.setenv(sandbox.MEMORY_ENV, "123456789")
-    assert SandboxedKernelManager().memory == 123456789
+def test_settings_from_config(monkeypatch, tmp_path):
+    """The settings are traitlets (--SandboxedKernelManager.memory=... on nbgrader's command line, or
+    nbgrader_config.py); `memory` defaults to 3/4 of the machine's memory, whatever the environment
+    says, and `hidden_folders` to the folder grading starts in."""
+    monkeypatch.setenv("COURSE_GRADING_MEMORY", "123456789")  # gone: no setting comes from the environment
+    assert SandboxedKernelManager().memory == sandbox.default_memory() == \
+        os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 3 // 4
     config = Config({"SandboxedKernelManager": {"memory": 5 * 10**8, "cpus": "0", "max_processes": 99,
-                                                "uid": 1234, "tmp_size": 10**7}})
+                                                "uid": 1234, "tmp_size": 10**7, "hidden_folders": [str(tmp_path)]}})
     km = SandboxedKernelManager(config=config)
-    assert (km.memory, km.cpus, km.max_processes, km.uid, km.gid, km._tmp_bytes()) == \
-        (5 * 10**8, "0", 99, 1234, 65534, 10**7)
-    monkeypatch.setattr(sandbox, "COURSE_ROOTS", [str(REPO)])
+    assert (km.memory, km.cpus, km.max_processes, km.uid, km.gid, km._tmp_bytes(), km.hidden_folders) == \
+        (5 * 10**8, "0", 99, 1234, 65534, 10**7, [str(tmp_path)])
+    monkeypatch.chdir(REPO)
+    assert SandboxedKernelManager().hidden_folders == [str(REPO)]
     with pytest.raises(ValueError):  # a data mount may not show a course folder
+        SandboxedKernelManager(hidden_folders=[str(REPO)], data_mounts=[(str(REPO.parent), "/data")])._mounts()
+    with pytest.raises(ValueError):  # ... the folder grading starts in, by default
         SandboxedKernelManager(data_mounts=[(str(REPO.parent), "/data")])._mounts()
-    assert SandboxedKernelManager(data_mounts=[f"{REPO / 'source'}:/data"])._mounts() == [(str(REPO / "source"), "/data")]
+    assert SandboxedKernelManager(hidden_folders=[str(REPO)], data_mounts=[f"{REPO / 'source'}:/data"])._mounts() == \
+        [(str(REPO / "source"), "/data")]
+    assert SandboxedKernelManager(hidden_folders=[str(tmp_path)], data_mounts=[(str(REPO.parent), "/data")])._mounts() == \
+        [(str(REPO.parent), "/data")]  # only the hidden folders are refused
 
 
 # ----------------------------------------------------------------------------- limits
@@ -386,9 +395,8 @@ async def _eventually_dead(km):
 
 
 ORPHAN = """
-import asyncio, json, sys, time
-sys.path.insert(0, {tools!r})
-import sandbox
+import asyncio, json, time
+from grader import sandbox
 async def main():
     km = sandbox.SandboxedKernelManager(kernel_name="python3")
     await km.start_kernel(cwd={cwd!r})
@@ -404,7 +412,7 @@ asyncio.run(main())
 @kernel_test
 async def test_killed_grader_leaves_nothing_running(tmp_path):
     """A grader killed outright takes its kernel along; the next grader removes what it left."""
-    grader = subprocess.Popen([sys.executable, "-c", ORPHAN.format(tools=str(REPO / "tools"), cwd=str(tmp_path))],
+    grader = subprocess.Popen([sys.executable, "-c", ORPHAN.format(cwd=str(tmp_path))], cwd=REPO,  # (grader.sandbox)
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     def report():  # (the kernel's banner comes on the same pipe)
         for line in grader.stdout:

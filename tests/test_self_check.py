@@ -3,12 +3,12 @@ visible check, with a message that says what to fix. Runs the reference copy's c
 process, as a learner's notebook runs them in Colab (learner_call(f, ...) is f(...) there)."""
 import contextlib
 import io
-import os
 
 import nbformat
 import pytest
 
-from course_tools import HIDDEN_REGION, ROOT
+from grader.course import ROOT, assignments
+from grader.notebook import HIDDEN_TESTS
 
 
 def cells_of(assignment):
@@ -38,7 +38,7 @@ def run_cells(assignment, replacements, stop_after=None, skip=(), student=False)
                 assert old in source, f"the reference solution changed: {old!r} is gone from {grade_id}"
                 source = source.replace(old, new)
         if student:
-            source = HIDDEN_REGION.sub("", source)
+            source = HIDDEN_TESTS.sub("", source)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             exec(source, namespace)
         if grade_id == stop_after:
@@ -124,7 +124,7 @@ def test_the_smoothl1_mistake_passes_the_default_delta_check():
     assert run_visible_check("loss_functions", "test_huber_loss_basic", {"huber_loss_solution": (None, smooth_l1)}) is None
 
 
-@pytest.mark.parametrize("assignment", sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()))
+@pytest.mark.parametrize("assignment", assignments())
 def test_visible_checks_carry_two_thirds_of_the_autograded_points(assignment):
     """A learner can check, before submitting, at least two thirds of the points the grader gives."""
     tests = [c for c in cells_of(assignment)
@@ -180,7 +180,7 @@ def test_when_graded_a_failed_visible_check_fails_its_cell(monkeypatch):
         run_cells("loss_functions", {"huber_loss_solution": (None, smooth_l1)}, stop_after="test_huber_loss_delta")
 
 
-@pytest.mark.parametrize("assignment", sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()))
+@pytest.mark.parametrize("assignment", assignments())
 def test_summary_lists_exactly_the_visible_checks(assignment):
     cells = cells_of(assignment)
     summary = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "visible_checks_summary"]
@@ -203,7 +203,7 @@ def test_summary_lists_exactly_the_visible_checks(assignment):
 
 def test_visible_check_is_the_same_in_every_assignment():
     definitions = set()
-    for assignment in sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()):
+    for assignment in assignments():
         helper = next(c.source for c in cells_of(assignment) if "def visible_check(" in c.source)
         definitions.add(helper[helper.index("# Your score before submitting"):])
     assert len(definitions) == 1, "visible_check differs between assignments: copy one to the others"

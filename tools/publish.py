@@ -1,8 +1,11 @@
 """The student edition: the learner-facing repository that the Open in Colab badges point at.
 
-    python tools/publish.py DIR      write the student edition into DIR (what `./course publish DIR` runs)
-    python tools/publish.py badges   point every badge (notebooks/, source/, README.md's Modules table)
-                                     at STUDENT_REPO; then regenerate release/ with nbgrader
+    ./course publish DIR                          write the student edition into DIR
+    ./course run python -m tools.publish badges   point every badge (notebooks/, source/, README.md's
+                                                  Modules table) at STUDENT_REPO; then regenerate
+                                                  release/ with nbgrader
+
+(`./course publish DIR` runs `python -m tools.publish DIR` in the course root, DIR made absolute first.)
 
 The edition is built by allowlist: the lessons, the student copies from release/, a learner's
 README.md, requirements.txt, LICENSE when there is one, and MARKER. Nothing else of the course
@@ -21,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-from course_tools import ASSIGNMENTS, ROOT, scratch_course
+from grader.course import ROOT, assignments, scratch_course
 
 STUDENT_REPO = "pytorch-loss-course/pytorch-loss-course-student"  # github.com/<STUDENT_REPO>: the student edition
 COLAB_URL = f"https://colab.research.google.com/github/{STUDENT_REPO}/blob/main/"
@@ -116,7 +119,7 @@ def allowlist():
     files.update((name, ROOT / name) for name in LICENSES if (ROOT / name).is_file())
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         files[published_path(rel(path))] = path
-    for assignment in ASSIGNMENTS:
+    for assignment in assignments():
         for path in sorted((ROOT / "release" / assignment).rglob("*")):
             if path.is_file():
                 files[published_path(rel(path))] = path
@@ -142,7 +145,7 @@ def learner_readme():
     rows = modules()
     listed = {p for row in rows for p in row[1:]}
     notebooks = [rel(p) for p in sorted((ROOT / "notebooks").glob("*.ipynb"))]
-    notebooks += [f"release/{a}/{a}.ipynb" for a in ASSIGNMENTS]
+    notebooks += [f"release/{a}/{a}.ipynb" for a in assignments()]
     missing = sorted(set(notebooks) - listed)
     if missing:
         raise Refused(f"README.md's Modules table does not list {', '.join(missing)}: "
@@ -242,7 +245,7 @@ def stale_release():
             course = scratch_course(Path(tmp) / "course")
         except AssertionError as error:  # nbgrader's own message
             raise Refused(f"cannot check release/: {error}") from None
-        for assignment in ASSIGNMENTS:
+        for assignment in assignments():
             generated = {rel(p, course): p for p in (course / "release" / assignment).rglob("*") if p.is_file()}
             committed = {rel(p): p for p in (ROOT / "release" / assignment).rglob("*") if p.is_file()}
             differ = sorted(path for path in generated.keys() | committed.keys()
@@ -315,7 +318,7 @@ def publish(dest):
     badges = wrong_badges()
     if badges:
         raise Refused(f"the Open in Colab badge of {', '.join(badges)} does not open it in the student "
-                      f"edition (github.com/{STUDENT_REPO}): run `./course run python tools/publish.py badges`, "
+                      f"edition (github.com/{STUDENT_REPO}): run `./course run python -m tools.publish badges`, "
                       "regenerate release/ (`./course run nbgrader generate_assignment NAME --force`) and publish again")
     contents = {path: source.read_bytes() for path, source in allowlist().items()}
     contents["README.md"] = learner_readme().encode("utf-8")

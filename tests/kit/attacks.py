@@ -19,13 +19,13 @@ loses points, a grader process that runs out of memory). Optional keys say what 
 - `round="alone"`: grade it in a run of its own, beside one honest learner (it may stop the run);
 - `limits=dict(grader_rss_mb=..., log_mb=...)`: the largest grader process (outside the sandbox)
   and the grading log on the host must stay under these while it is graded;
-- `must_not_print=[...]`: strings grade.py must not print to the instructor's terminal;
+- `must_not_print=[...]`: strings the class command (grader/grade.py) must not print to the instructor's terminal;
 - `host_file="/tmp/..."`: a file that appears on the grader's machine only if the learner's code
   ran outside the sandbox (in the sandbox /tmp is the kernel's own);
 - `must_not_be_live=[...]`: markup that must not appear in the feedback page's HTML as markup
   (escaped, as text, it is harmless).
 Every attack must also be graded at all: an autograded notebook and a feedback page, no "not
-graded" line, and grade.py exiting 0. Honest learners graded beside the attacks must score what
+graded" line, and the class command exiting 0. Honest learners graded beside the attacks must score what
 they score alone.
 
 The classes: forge, leak, sandbox, own_work, output, neighbours.
@@ -36,8 +36,10 @@ import textwrap
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-from course_tools import ROOT, filled_student_copy, grade_ids
-from fixtures import _wrong_everywhere
+from grader.course import ROOT
+
+from .course_tools import filled_student_copy
+from .fixtures import _wrong_everywhere
 
 MARK = "PWNED::"  # what a successful attack prints; learner code writes it as "PW" + "NED::"
 M = '_M = "PW" + "NED::"\n'  # the line that builds it in the learner's code
@@ -492,7 +494,7 @@ LEAK_SYSTEM = M + _d("""
             except Exception:
                 pass
     print("processes:", _procs)
-    if any(b"nbgrader" in c or b"grade.py" in c or b"forkserver" in c or b"autograde" in c for _, c in _procs):
+    if any(b"nbgrader" in c or b"grade.py" in c or b"grader.grade" in c or b"forkserver" in c or b"autograde" in c for _, c in _procs):
         print(_M, "the grader's processes are visible")
     print("uid", os.getuid(), "env", sorted(os.environ))
     """)

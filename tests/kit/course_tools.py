@@ -1,44 +1,17 @@
-"""Plain helpers shared by the tests and the benchmarks: a scratch copy of the course,
-nbgrader commands run in it, and student notebooks filled with chosen solutions."""
-import html
-import os
-import re
-import shutil
-import subprocess
-import sys
+"""Helpers of the tests and the benchmarks: student notebooks filled with chosen solutions, the
+hidden lines of a notebook, the scores in a gradebook, and a feedback page read as text. The course
+itself (its root, its assignments in module order, nbgrader run in a course root, a scratch copy)
+is grader.course's, re-exported here for the tests that use both."""
 from pathlib import Path
 
 import nbformat
+from bs4 import BeautifulSoup
 
-ROOT = Path(__file__).resolve().parent.parent
-ASSIGNMENTS = sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir())
+from grader.course import ROOT, assignments, nbgrader, scratch_course
+from grader.notebook import secret_lines as _secret_lines
 
-
-def nbgrader(*args, cwd, check=True, timeout=1800):
-    """Run `nbgrader ARGS` in the course root `cwd`; return the completed process."""
-    bindir = str(Path(sys.executable).parent)  # nbgrader calls alembic from PATH
-    env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""))
-    proc = subprocess.run([os.path.join(bindir, "nbgrader"), *args], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"nbgrader {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-def scratch_course(dest, assignments=ASSIGNMENTS):
-    """Copy what an instructor's course root holds into `dest` and generate the student copies there."""
-    dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("nbgrader_config.py", "course", "requirements.txt", "README.md"):
-        shutil.copy2(ROOT / name, dest / name)
-    for name in ("requirements.in", "requirements-cpu.txt"):  # the lock's input and its CPU-only twin
-        if (ROOT / name).exists():
-            shutil.copy2(ROOT / name, dest / name)
-    shutil.copytree(ROOT / "tools", dest / "tools", ignore=shutil.ignore_patterns("__pycache__"))
-    for assignment in assignments:
-        shutil.copytree(ROOT / "source" / assignment, dest / "source" / assignment)
-        nbgrader("generate_assignment", assignment, "--force", cwd=dest)
-    return dest
+__all__ = ["ROOT", "assignments", "nbgrader", "scratch_course",  # grader.course's, re-exported
+           "grade_ids", "filled_student_copy", "secret_lines", "cell_scores", "page_text", "feedback_text"]
 
 
 def grade_ids(nb, **flags):
@@ -63,17 +36,11 @@ def filled_student_copy(assignment, notebook, release_root, replacements=None, s
     return student
 
 
-HIDDEN_REGION = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
-
-
 def secret_lines(nb, public_texts=()):
-    """The lines of `nb`'s hidden tests that show up nowhere a learner may see: not outside the
-    hidden regions, and not in `public_texts` (such as the learners' own code)."""
-    sources = [cell.source for cell in nb.cells]
-    public = "\n".join([HIDDEN_REGION.sub("", source) for source in sources] + list(public_texts))
-    hidden = (line.strip() for source in sources for region in HIDDEN_REGION.findall(source)
-              for line in region.splitlines())
-    return {line for line in hidden if len(line) >= 12 and line not in public}
+    """The lines of `nb`'s hidden tests that show up nowhere a learner may see (grader.notebook's
+    rule, which the feedback plug-in applies): not outside the hidden regions, and not in
+    `public_texts` (such as the learners' own code)."""
+    return _secret_lines([cell.source for cell in nb.cells], public_texts)
 
 
 def cell_scores(db_url, assignment, students, notebook=None):
@@ -85,7 +52,11 @@ def cell_scores(db_url, assignment, students, notebook=None):
                 for s in students}
 
 
+def page_text(html):
+    """The text a browser shows of the HTML page `html` (an HTML parser's, not a regex's)."""
+    return BeautifulSoup(html, "html.parser").get_text()
+
+
 def feedback_text(course, learner, assignment, notebook=None):
     """What the learner reads in their feedback page: its text, without the HTML."""
-    page = (Path(course) / "feedback" / learner / assignment / f"{notebook or assignment}.html").read_text()
-    return html.unescape(re.sub(r"<[^>]+>", "", page))
+    return page_text((Path(course) / "feedback" / learner / assignment / f"{notebook or assignment}.html").read_text())

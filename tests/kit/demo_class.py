@@ -1,7 +1,7 @@
 """The demo class: four fictional learners of loss_functions in submitted/, and what grading made
 of them in autograded/, so an instructor sees the pipeline's output before grading a class.
 
-    ./course run python tools/demo_class.py [DEST]
+    ./course run python -m tests.kit.demo_class [DEST]
 
 regenerates submitted/demo-*/ and autograded/demo-*/ in DEST (default: the course root), and
 autograded/demo_scores.csv, the score of every graded cell. The graded notebooks are kept as
@@ -19,9 +19,10 @@ from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from course_tools import ROOT, cell_scores, scratch_course  # noqa: E402
-from fixtures import ASSIGNMENT, HONEST, HOSTILE, hand_in  # noqa: E402
+from grader.course import ROOT, scratch_course
+
+from .course_tools import cell_scores
+from .fixtures import ASSIGNMENT, HONEST, HOSTILE, hand_in
 
 DEMO = {
     "demo-ada": HONEST["honest-full"],       # full marks (the written answer waits for a person)
@@ -38,7 +39,7 @@ def regenerate(dest=ROOT):
         course = scratch_course(Path(tmp) / "course", [ASSIGNMENT])
         for name, build in DEMO.items():
             hand_in(course, name, build(course))
-        subprocess.run([sys.executable, "tools/grade.py", ASSIGNMENT], cwd=course, check=True)
+        subprocess.run([sys.executable, "-m", "grader.grade", ASSIGNMENT], cwd=course, check=True)
         for step in ("submitted", "autograded"):
             for name in DEMO:
                 shutil.rmtree(dest / step / name, ignore_errors=True)

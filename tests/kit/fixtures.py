@@ -10,7 +10,9 @@ import re
 
 import nbformat
 
-from course_tools import ROOT, filled_student_copy, grade_ids
+from grader.course import ROOT
+
+from .course_tools import filled_student_copy, grade_ids
 
 ASSIGNMENT = "loss_functions"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"

@@ -1,0 +1,29 @@
+"""optimizers' common mistakes (the format: tests/mistakes/__init__.py)."""
+from . import mutate, reference_solution
+
+MY_SGD = reference_solution("optimizers", "my_sgd_solution")
+MY_ADAM = reference_solution("optimizers", "my_adam_solution")
+MY_RMSPROP = reference_solution("optimizers", "my_rmsprop_solution")
+
+MISTAKES = {
+    "ada": ({}, set()),
+    "lateloss": ({
+        "train_solution": (  # records the loss after the update, not before
+            "def train(model, inputs, targets, loss_fn, optimizer, epochs):\n    losses = []\n"
+            "    for _ in range(epochs):\n        optimizer.zero_grad()\n"
+            "        loss_fn(model(inputs), targets).backward()\n        optimizer.step()\n"
+            "        losses.append(loss_fn(model(inputs), targets).item())\n    return losses\n"),
+        "my_adam_solution": mutate(MY_ADAM, "v_hat.sqrt() + self.eps", "(v_hat + self.eps).sqrt()"),
+        "my_rmsprop_solution": mutate(MY_RMSPROP, "            if p.grad is None:\n                continue\n", ""),
+    }, {"test_train_basic", "test_my_adam_basic", "test_my_adam_hidden", "test_my_rmsprop_hidden"}),
+    "generator": ({
+        "my_sgd_solution": mutate(MY_SGD, "self.params = list(params)", "self.params = params"),
+        "my_adam_solution": mutate(mutate(MY_ADAM, " / (1 - beta1 ** self.t[i])", ""), " / (1 - beta2 ** self.t[i])", ""),
+    }, {"test_my_sgd_basic", "test_my_sgd_hidden", "test_my_adam_basic", "test_my_adam_hidden",
+        "test_my_optimizers_in_my_train"}),
+}
+# What the feedback must show of the tests' messages (visible tests, and hidden ones).
+FEEDBACK_MESSAGES = {
+    "lateloss": "record the loss before optimizer.step()",
+    "generator": "MyAdam(): after step 1, parameter 0 of shape (3,) differs",
+}

@@ -1,0 +1,136 @@
+"""Units of the grader that read source text only (no kernel, no nbgrader run): the cell kinds
+(grader/notebook.py) as nbgrader marks them, what the tamper check protects (grader/tamper.py),
+derived from the notebook rather than listed, and the course's registry of assignments
+(grader/course.py)."""
+from pathlib import PurePosixPath
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbgrader.nbgraderformat import MetadataValidator
+
+from conftest import RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
+from grader.course import assignments, notebooks
+from grader.notebook import HIDDEN_TESTS, is_learner_cell, is_test_cell, secret_lines
+from grader.tamper import import_aliases, protected_modules, tampering_in_code
+from tools import publish
+
+
+# ----------------------------------------------------------------------------- cell kinds
+
+def nbgrader_cell(kind, **flags):
+    """A cell with nbgrader's metadata as its Create Assignment toolbar writes it."""
+    meta = {"schema_version": 3, "grade_id": f"cell_{kind}", "solution": False, "grade": False, "locked": False, **flags}
+    if meta["grade"] or meta.get("task"):
+        meta["points"] = 1
+    new = new_markdown_cell if kind in ("written_answer", "task") else new_code_cell
+    return new("x = 1", metadata={"nbgrader": meta})
+
+
+# kind: (metadata, the learner's, a check)
+KINDS = {
+    "autograded_answer": (dict(solution=True), True, False),
+    "autograder_tests": (dict(grade=True, locked=True), False, True),
+    "written_answer": (dict(solution=True, grade=True), True, False),
+    "read_only": (dict(locked=True), False, False),
+    "task": (dict(task=True, locked=True), False, False),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_cell_kinds_follow_nbgraders_metadata(kind):
+    flags, learner, check = KINDS[kind]
+    cell = nbgrader_cell(kind, **flags)
+    MetadataValidator().validate_cell(cell)  # metadata nbgrader itself accepts
+    assert (is_learner_cell(cell), is_test_cell(cell)) == (learner, check)
+
+
+def test_a_cell_without_nbgrader_metadata_is_the_learners():
+    for cell in (new_code_cell("y = 2"), new_markdown_cell("notes")):
+        assert is_learner_cell(cell) and not is_test_cell(cell)
+
+
+@pytest.mark.parametrize("path", RELEASE_NOTEBOOKS, ids=rel)
+def test_the_learners_cells_are_the_ones_nbgrader_lets_them_edit(path):
+    """In a student copy nbgrader generated, a cell is the learner's exactly when nbgrader left it
+    editable (its LockCells makes every other nbgrader cell read-only)."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        editable = cell.metadata.get("editable", True) is not False
+        assert is_learner_cell(cell) == editable, f"{rel(path)} cell {i + 1}"
+        assert not (is_test_cell(cell) and editable), f"{rel(path)} cell {i + 1}: a check the learner may edit"
+    assert any(is_test_cell(c) for c in nb.cells) and any(is_learner_cell(c) for c in nb.cells)
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=rel)
+def test_hidden_regions_are_nbgraders_and_only_in_checks(path):
+    """The hidden-test regions the grader reads are the ones nbgrader's ClearHiddenTests cuts: in the
+    checks, and gone from the student copy."""
+    nb = nbformat.read(path, as_version=4)
+    hidden = [c for c in nb.cells if HIDDEN_TESTS.search(c.source)]
+    assert hidden and all(is_test_cell(c) for c in hidden)
+    student = nbformat.read(ROOT / rel(path).replace("source/", "release/", 1), as_version=4)
+    assert not any(HIDDEN_TESTS.search(c.source) for c in student.cells)
+    assert secret_lines([c.source for c in nb.cells])
+
+
+# ----------------------------------------------------------------------------- what is protected
+
+def locked_sources(nb):
+    return [c.source for c in nb.cells if c.cell_type == "code" and not is_learner_cell(c)]
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_protected_modules_are_what_the_locked_cells_import(assignment):
+    nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    protected = protected_modules(locked_sources(nb))
+    assert {"builtins", "torch", "os"} <= set(protected), protected
+    assert "json" not in protected  # no locked cell of the course imports it
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_a_new_modules_torch_classes_are_protected_without_a_list(assignment):
+    """nn.LSTM and optim.AdamW, which no check of the course uses, are protected all the same: the
+    locked cells import torch, and everything under it is protected."""
+    nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    locked = locked_sources(nb)
+    protected = protected_modules(locked)
+    learner = ("import torch.nn as q\nfrom torch import optim as o\n"
+               "nn.LSTM.forward = lambda self, x: x\ntorch.optim.AdamW.step = lambda self, closure=None: None\n"
+               "q.GRU.forward = None\nsetattr(o.AdamW, 'zero_grad', None)\nimport json\njson.dumps = str\n")
+    found = tampering_in_code(learner, import_aliases(locked + [learner], protected), protected)
+    assert found == ["replaces torch.nn.LSTM.forward", "replaces torch.optim.AdamW.step", "replaces torch.nn.GRU.forward",
+                     "calls setattr on torch.optim.AdamW"], found  # json: the learner's own import, not protected
+
+
+def test_what_is_protected_follows_the_locked_cells():
+    """A notebook whose locked cells import numpy protects numpy; one whose cells do not, does not."""
+    learner = "np.mean = lambda *a, **k: 0\n"
+    for locked, flagged in [(["import numpy as np\n"], ["replaces numpy.mean"]), (["import math\n"], [])]:
+        protected = protected_modules(locked)
+        assert tampering_in_code(learner, import_aliases(locked + [learner], protected), protected) == flagged
+
+
+# ----------------------------------------------------------------------------- the registry
+
+def test_the_assignments_are_in_module_order():
+    """The registry's order is the README's Modules table's (module 1, 2, ...)."""
+    assert assignments()[:3] == ["loss_functions", "optimizers", "mnist_classifier"]
+    assert assignments() == [PurePosixPath(copy).parts[1] for _, _, copy in publish.modules()]
+    assert [p.parent.name for p in SOURCE_NOTEBOOKS] == sorted(assignments())
+    assert all(notebooks(a) == [a] for a in assignments())
+
+
+def test_the_registry_is_discovered_from_source_in_the_lessons_order(tmp_path):
+    """Order: the lessons' links (assignments/<name>/), then any assignment no lesson links to, by
+    name; a folder of source/ without a notebook is no assignment."""
+    def write(path, *texts):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(new_notebook(cells=[new_markdown_cell(t) for t in texts]), path)
+    write(tmp_path / "notebooks" / "01_first.ipynb", "[Open](https://x/blob/main/assignments/zeta/zeta.ipynb)")
+    write(tmp_path / "notebooks" / "02_second.ipynb", "see assignments/alpha/alpha.ipynb and assignments/zeta/zeta.ipynb",
+          "assignments/gone/gone.ipynb")
+    for name in ("alpha", "beta", "zeta"):
+        write(tmp_path / "source" / name / f"{name}.ipynb", name)
+    (tmp_path / "source" / "empty").mkdir()
+    assert assignments(tmp_path) == ["zeta", "alpha", "beta"]
