@@ -30,8 +30,11 @@ def repository_copy(dest):
     return dest
 
 
-def renamed(text):
-    return text.replace(f"assignments/{TEMPLATE}/{TEMPLATE}.ipynb", f"assignments/{NEW}/{NEW}.ipynb")
+def renamed(text, lesson=None):
+    """`text` of a copy of the template, its names made the new module's (as CONTRIBUTING says)."""
+    if lesson:
+        text = text.replace(*lesson)
+    return text.replace(TEMPLATE, NEW)
 
 
 @pytest.fixture(scope="module")
@@ -39,15 +42,16 @@ def contributed(tmp_path_factory):
     repo = repository_copy(tmp_path_factory.mktemp("repo"))
     lessons = sorted((repo / "notebooks").glob("*.ipynb"))
     # 1. the lesson, numbered after the last one, linking to its assignment
+    number = int(re.match(r"\d+", lessons[-1].name).group()) + 1
+    names = (lessons[0].stem, f"{number:02d}_{NEW}")
     lesson = nbformat.read(lessons[0], as_version=4)
     for cell in lesson.cells:
-        cell.source = renamed(cell.source)
-    number = int(re.match(r"\d+", lessons[-1].name).group()) + 1
-    nbformat.write(lesson, repo / "notebooks" / f"{number:02d}_{NEW}.ipynb")
+        cell.source = renamed(cell.source, names)
+    nbformat.write(lesson, repo / "notebooks" / f"{names[1]}.ipynb")
     # 2. the source notebook, from a copy of an existing assignment
     source = nbformat.read(repo / "source" / TEMPLATE / f"{TEMPLATE}.ipynb", as_version=4)
     for cell in source.cells:
-        cell.source = renamed(cell.source)
+        cell.source = renamed(cell.source, names)
     (repo / "source" / NEW).mkdir()
     nbformat.write(source, repo / "source" / NEW / f"{NEW}.ipynb")
     # 3. its common mistakes
@@ -59,8 +63,7 @@ def contributed(tmp_path_factory):
     readme = repo / "README.md"
     text = readme.read_text()
     row = next(line for line in text.splitlines() if f"release/{TEMPLATE}/{TEMPLATE}.ipynb" in line)
-    new_row = row.replace(f"release/{TEMPLATE}/{TEMPLATE}.ipynb", f"release/{NEW}/{NEW}.ipynb").replace(
-        lessons[0].name, f"{number:02d}_{NEW}.ipynb")
+    new_row = renamed(row, names)
     last = [line for line in text.splitlines() if line.startswith("| ") and ".ipynb" in line and "release/" in line][-1]
     readme.write_text(text.replace(last, last + "\n" + new_row, 1))
     return repo
