@@ -56,6 +56,9 @@ class GuardedExecute(Execute):
 
     output_limit = Integer(2_000_000, help="Bytes a learner's kernel may send back for one cell (outputs, "
                            "metadata, everything); the rest is cut.").tag(config=True)
+    notebook_output_limit = Integer(20_000_000, help="Bytes of output the graded notebook keeps, all its cells "
+                                    "together (a learner's many cells each under `output_limit` stop here); the "
+                                    "rest is cut.").tag(config=True)
     answer_limit = Integer(64_000_000, help="Bytes a learner's kernel may send back to one call of a check "
                            "(the data the check compares).").tag(config=True)
     secret_file = Unicode(".grading_secret", help="File with the course's grading secret (made when missing). The "
@@ -101,7 +104,7 @@ class GuardedExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         self._problems = []
         self._tampering = []
-        self._kept = self._cut = self._sent_back = 0
+        self._kept = self._cut = self._sent_back = self._total = 0
         info = (resources or {}).get("nbgrader", {})
         self._name = (resources or {}).get("unique_key") or "notebook"
         self._learner = f"{info.get('student', '')}/{info.get('assignment', '')}/{info.get('notebook', '')}"
@@ -380,8 +383,9 @@ class GuardedExecute(Execute):
         if self._cut:
             cell.outputs.append(new_output("stream", name="stdout", text=(
                 f"\n[the grader cut this cell's output here: {self._cut / 1e6:.1f} MB more were not kept]\n")))
-            self._problems.append(f"cell {name} sent back {(self._kept + self._cut) / 1e6:.0f} MB of output; "
-                                  f"only the first {self.output_limit / 1e6:.0f} MB were kept")
+            self._problems.append(f"cell {name} sent back {(self._kept + self._cut) / 1e6:.0f} MB of output; only "
+                                  f"{self._kept / 1e6:.0f} MB were kept (a cell keeps at most "
+                                  f"{self.output_limit / 1e6:.0f} MB, the notebook {self.notebook_output_limit / 1e6:.0f} MB)")
         for out in cell.outputs:
             if out.output_type != "error":
                 continue
@@ -395,26 +399,28 @@ class GuardedExecute(Execute):
                 self._problems.append(f"cell {name} raised {out.ename}: {str(out.evalue)[:120]}")
         return cell
 
-    def output(self, outs, msg, display_id, cell_index):
-        size = message_size(msg)
-        if self._kept + size > self.output_limit:
+    def _over(self, size):
+        """Whether `size` more bytes would pass the cell's or the notebook's output limit (else they count)."""
+        if self._kept + size > self.output_limit or self._total + size > self.notebook_output_limit:
             self._cut += size
+            return True
+        self._kept += size
+        self._total += size
+        return False
+
+    def output(self, outs, msg, display_id, cell_index):
+        if self._over(message_size(msg)):
             if msg["msg_type"] != "error":
                 return None
             content = msg["content"]  # an error still counts (it decides nothing now), but cut to its name
             msg = dict(msg, content=dict(ename=str(content.get("ename", "Error"))[:100],
                                          evalue=str(content.get("evalue", ""))[:1000], traceback=[]))
-        else:
-            self._kept += size
         return super().output(outs, msg, display_id, cell_index)
 
     def _update_display_id(self, display_id, msg):
         """A display updated again (`display_id`): what it carries counts against the limit too."""
-        size = message_size(msg)
-        if self._kept + size > self.output_limit:
-            self._cut += size
+        if self._over(message_size(msg)):
             return None
-        self._kept += size
         return super()._update_display_id(display_id, msg)
 
     def handle_comm_msg(self, outs, msg, cell_index):

@@ -43,6 +43,7 @@ from traitlets import Bool, Integer, List, Unicode
 from traitlets.config import Application
 
 from . import worker
+from .notebook import printable
 
 DESCRIPTION = __doc__.split("\n\n")[0]
 
@@ -65,6 +66,10 @@ class ClassGrading(Application):
                     "starts, writing)").tag(config=True)
     cell_margin = Integer(15, help="Seconds each code cell may take beyond `timeout` (an interrupt, a kernel "
                           "replaced) before the learner's grading as a whole is stopped").tag(config=True)
+    max_file_bytes = Integer(100_000_000, help="Bytes a file a learner handed in may hold; a larger one is "
+                             "left out of grading, with a PROBLEM line").tag(config=True)
+    max_learner_bytes = Integer(200_000_000, help="Bytes all the files a learner handed in may hold together; "
+                                "the files past it are left out, with a PROBLEM line").tag(config=True)
     root = Unicode(".", help="The course root").tag(config=True)
     report = Unicode("", help="File to write one line of JSON to per learner graded, as each finishes: "
                      "student, graded, seconds, cell_seconds, problems, each cell's [score, max score], "
@@ -149,6 +154,7 @@ def shared_inputs(app, coursedir, assignment, notebooks, tmp):
                     memory=app.memory or (3 * (4 << 30) // 4 if distributed else default_memory(app.workers)),
                     threads=app.threads or (1 if distributed else max(1, (os.cpu_count() or 1) // app.workers)),
                     grace=app.grace, cell_margin=app.cell_margin, debug=app.debug_logs,
+                    max_file_bytes=app.max_file_bytes, max_learner_bytes=app.max_learner_bytes,
                     hidden_folders=[] if distributed else [str(root)])
     return dict(assignment=assignment, course_id=coursedir.course_id, settings=settings, secret=secret,
                 config=(root / "nbgrader_config.py").read_text(),
@@ -161,23 +167,57 @@ def shared_inputs(app, coursedir, assignment, notebooks, tmp):
 
 
 def files_digest(coursedir, assignment, student):
-    """A digest of what `student` handed in (names and contents), read a file at a time."""
+    """A digest of what `student` handed in: each plain file's name (as bytes), size and own digest,
+    read a block at a time."""
     folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-    digest = hashlib.sha256()
+    entries = []
     for p in sorted(folder.iterdir()):
         if p.is_file() and not p.is_symlink():
-            digest.update(p.name.encode() + b"\0")
+            digest = hashlib.sha256()
             with open(p, "rb") as f:
                 for block in iter(lambda: f.read(1 << 20), b""):
                     digest.update(block)
-            digest.update(b"\0")
-    return digest.hexdigest()
+            entries.append([os.fsencode(p.name).hex(), p.stat().st_size, digest.hexdigest()])
+    return entries
 
 
-def handed_in(coursedir, assignment, student):
-    """{file name: bytes} of what `student` handed in: the plain files of their submission folder."""
+def submission_time(coursedir, assignment, student):
+    """(the time in the learner's timestamp.txt, or None; a problem, or None). A file that is not
+    a time (nbgrader's submit writes it on the learner's side) counts as none, with a problem."""
+    from nbgrader.utils import parse_utc
+    path = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment)) / "timestamp.txt"
+    if not path.is_file():
+        return None, None
+    try:
+        return parse_utc(path.read_bytes().decode("utf-8").strip()), None
+    except Exception as e:
+        return None, (f"timestamp.txt is not a time ({type(e).__name__}: {printable(str(e))[:80]}): graded as "
+                      "handed in without one (no late penalty applied)")
+
+
+def handed_in(coursedir, assignment, student, max_file, max_total, drop=()):
+    """({file name: bytes}, [problems]) of what `student` handed in: the plain files of their
+    submission folder, but those in `drop`, each at most `max_file` bytes and all at most `max_total`
+    (a file past either is left out, with a problem: the class command never holds more)."""
     folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.is_symlink()}
+    files, problems, total = {}, [], 0
+    for p in sorted(folder.iterdir()):
+        if not p.is_file() or p.is_symlink() or p.name in drop:
+            continue
+        size = p.stat().st_size
+        name = printable(os.fsencode(p.name).decode("utf-8", "replace"))
+        if size > max_file or total + size > max_total:
+            problems.append(f"{name} ({size / 1e6:.0f} MB) was left out: a learner's file may hold at most "
+                            f"{max_file / 1e6:.0f} MB, all of them {max_total / 1e6:.0f} MB")
+            continue
+        try:
+            p.name.encode("utf-8")
+        except UnicodeError:
+            problems.append(f"{name} was left out: its name is not UTF-8")
+            continue
+        files[p.name] = p.read_bytes()
+        total += size
+    return files, problems
 
 
 def state_path(app, assignment, student):
@@ -186,10 +226,11 @@ def state_path(app, assignment, student):
 
 # ----------------------------------------------------------------------------- the one writer
 
-def file_report(coursedir, report, shared):
+def file_report(coursedir, report, shared, timestamp):
     """Write one learner's report into the course: autograded/<student>/<assignment>/ replaced by the
-    report's files, and the gradebook's submission made by nbgrader's own preprocessors from the
-    graded notebooks, as `nbgrader autograde` makes it. Returns problems of the filing itself."""
+    report's files, and the gradebook's submission (handed in at `timestamp`, or None) made by
+    nbgrader's own preprocessors from the graded notebooks, as `nbgrader autograde` makes it.
+    Returns problems of the filing itself."""
     import nbformat
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
@@ -197,8 +238,6 @@ def file_report(coursedir, report, shared):
     assignment, student = report["assignment"], report["student"]
     dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
     install(report["files"], dest)
-    submitted = coursedir.format_path(coursedir.submitted_directory, student, assignment)
-    timestamp = coursedir.get_existing_timestamp(submitted)
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb, warnings.catch_warnings():
         # (nbgrader's add_submission trips SQLAlchemy's autoflush warnings, harmlessly, as in nbgrader autograde)
         warnings.simplefilter("ignore", category=SAWarning)
@@ -333,7 +372,11 @@ def run_tasks(runner, learners, shared, coursedir, notebooks):
     while waiting or pending:
         while waiting and len(pending) < window:
             learner = waiting.popleft()
-            task = dict(learner, files=handed_in(coursedir, shared["assignment"], learner["student"]))
+            assignment, student = shared["assignment"], learner["student"]
+            learner["timestamp"], late = submission_time(coursedir, assignment, student)
+            files, notes = handed_in(coursedir, assignment, student, shared["settings"]["max_file_bytes"],
+                                     shared["settings"]["max_learner_bytes"], drop={"timestamp.txt"} if late else ())
+            task = dict(learner, files=files, notes=[late, *notes] if late else notes)
             pending[runner.submit(task, shared)] = learner
         for future in runner.wait(list(pending)):
             learner = pending.pop(future)
@@ -359,7 +402,6 @@ def grade_class(app):
     from nbgrader.api import Gradebook, MissingEntry
     from tqdm import tqdm
 
-    from .notebook import printable
     from .sandbox import sandbox_problem
     start = time.monotonic()
     assignment = app.extra_args[0]
@@ -369,7 +411,9 @@ def grade_class(app):
         app.exit_with(sandbox_problem())
     try:
         with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-            notebooks = sorted(nb.name for nb in gb.find_assignment(assignment).notebooks)
+            entry = gb.find_assignment(assignment)
+            notebooks = sorted(nb.name for nb in entry.notebooks)
+            duedate = str(entry.duedate)
     except MissingEntry:
         app.exit_with(f"the gradebook has no assignment {assignment!r}: run `nbgrader generate_assignment {assignment}` first")
     submitted = app.root_path / coursedir.submitted_directory
@@ -389,14 +433,25 @@ def grade_class(app):
     course_print = fingerprint(shared["config"], shared["secret"], shared["release"], shared["source_files"],
                                [p.read_bytes() for p in sorted(source.glob("*.ipynb"))],
                                dict(timeout=shared["settings"]["timeout"], memory=app.memory, grace=app.grace,
-                                    cell_margin=app.cell_margin))
+                                    cell_margin=app.cell_margin, duedate=duedate,
+                                    max_file_bytes=app.max_file_bytes, max_learner_bytes=app.max_learner_bytes))
     learners, skipped, results = [], [], {}
     for student in students:
-        learner = dict(student=student, fingerprint=fingerprint(course_print, files_digest(coursedir, assignment, student)))
+        try:
+            extension = None
+            with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+                extension = gb.find_submission(assignment, student).extension
+        except MissingEntry:
+            pass
+        try:
+            learner = dict(student=student, fingerprint=fingerprint(
+                course_print, files_digest(coursedir, assignment, student), str(extension)))
+        except Exception:  # unreadable: graded, never skipped
+            learner = dict(student=student, fingerprint=None)
         state = state_path(app, assignment, student)
         kept = json.loads(state.read_text()) if state.exists() else {}
         graded = (app.root_path / coursedir.autograded_directory / student / assignment).is_dir()
-        if kept.get("fingerprint") == learner["fingerprint"] and graded and not app.regrade:
+        if learner["fingerprint"] and kept.get("fingerprint") == learner["fingerprint"] and graded and not app.regrade:
             skipped.append(student)
             results[student] = kept.get("problems", {})
         else:
@@ -414,7 +469,14 @@ def grade_class(app):
         for learner, report in run_tasks(runner, learners, shared, coursedir, notebooks):
             student = report["student"]
             if report["graded"]:
-                filing = file_report(coursedir, report, shared)
+                try:
+                    filing = file_report(coursedir, report, shared, learner["timestamp"])
+                except Exception as e:  # this learner stays ungraded; the class goes on
+                    report = dict(report, graded=False, problems={n: [
+                        f"NOT GRADED: writing the grades failed ({type(e).__name__}: {printable(str(e))[:200]}); "
+                        "grade this learner again"] for n in notebooks})
+                    filing = []
+            if report["graded"]:
                 for name in notebooks:
                     report["problems"].setdefault(name, []).extend(filing)
                 state = state_path(app, assignment, student)

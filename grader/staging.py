@@ -14,10 +14,11 @@ import nbformat
 from .notebook import NOTE_KEY, add_note, is_test_cell, read_notebook
 
 
-def stage_submission(files, release, dest, reason=None):
+def stage_submission(files, release, dest, reason=None, notes=()):
     """Write into the folder `dest` the learner's handed-in `files` ({name: bytes}, as handed in),
     each notebook of `release` ({notebook name: student copy}) mended, or the blank student copy
-    in its place. With `reason`, every notebook is the blank copy, for that reason.
+    in its place. With `reason`, every notebook is the blank copy, for that reason. `notes`: what
+    the class command found (files left out, a timestamp that is not a time), said first.
     Returns {notebook: [problems]}."""
     dest.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
@@ -41,10 +42,11 @@ def stage_submission(files, release, dest, reason=None):
         if nb is None:
             nb = blank
             note = [found[0] + "; the blank student copy was graded in its place, so every test scores 0"]
+        note = [*notes, *note]
         if note:
             add_note(nb, note)
         nbformat.write(nb, dest / f"{name}.ipynb")
-        problems[name] = found if reason is not None else note
+        problems[name] = [*notes, *found] if reason is not None else note
     return problems
 
 

@@ -110,7 +110,10 @@ def _grade_staged(learner, shared, stage, tmp):
     _write_course(stage, shared)
     submitted = stage / "submitted" / student / assignment
     try:
-        problems = stage_submission(learner["files"], shared["release"], submitted, learner.get("reason"))
+        problems = stage_submission(learner["files"], shared["release"], submitted, learner.get("reason"),
+                                    learner.get("notes", ()))
+    except (OSError, MemoryError) as e:  # the machine's fault (a full disk, no memory): no score, graded again
+        return _machine_failure(notebooks, f"staging failed ({type(e).__name__}: {str(e)[:120]})")
     except Exception as e:  # whatever the learner handed in, it stays this learner's problem
         problems = _restage_blank(stage, shared, student,
                                   f"the grader could not read this submission ({type(e).__name__}: {str(e)[:120]})")
@@ -121,8 +124,7 @@ def _grade_staged(learner, shared, stage, tmp):
     graded = stage / "autograded" / student / assignment
     failures = [e["machine_failure"] for e in entries if "machine_failure" in e]
     if failures:  # the machine's fault: no score, and the instructor grades again
-        return dict(graded=False, problems={n: [f"NOT GRADED: {failures[0]} on {socket.gethostname()}; grade this "
-                                               "learner again"] for n in notebooks}, cell_seconds=0.0, files={}, scores={})
+        return _machine_failure(notebooks, failures[0])
     if rc != 0 or not all((graded / f"{n}.ipynb").exists() for n in notebooks):
         # Graded as the blank copy instead, so the gradebook and the feedback say what happened.
         reason = failure_reason(rc, log, deadline, entries)
@@ -139,6 +141,12 @@ def _grade_staged(learner, shared, stage, tmp):
         found += [p for p in entry.get("problems", []) if p not in found]
     return dict(graded=True, problems=problems, cell_seconds=round(sum(e.get("cell_seconds", 0.0) for e in entries), 3),
                 files=_read_folder(graded), scores=_scores(stage, shared, student))
+
+
+def _machine_failure(notebooks, what):
+    """The report of a learner the machine could not grade: no score, nothing written, graded again next run."""
+    return dict(graded=False, problems={n: [f"NOT GRADED: {what} on {socket.gethostname()}; grade this learner again"]
+                                        for n in notebooks}, cell_seconds=0.0, files={}, scores={})
 
 
 def _write_course(stage, shared):

@@ -298,6 +298,60 @@ def test_a_task_that_keeps_failing_is_graded_as_the_blank_copy(tmp_path, monkeyp
     assert "blank student copy was graded in its place" in feedback_text_of_graded(course, "honest-full")
 
 
+def test_no_learners_files_stop_the_class_or_fill_the_machine(tmp_path, honest_alone):
+    """Files no class command should trip on (found by the red team): a name that is not UTF-8, a
+    timestamp.txt that is not a time, a file past the size cap, many cells each under the per-cell
+    output cap. The run completes, each is named, the honest learner's score is untouched."""
+    course = scratch_course(tmp_path / "course", [ASSIGNMENT])
+    config = course / "nbgrader_config.py"
+    config.write_text(config.read_text() + "\nc.GuardedExecute.notebook_output_limit = 3_000_000\n")
+    hand_in(course, "aaa-bytes", HONEST["honest-full"](course))
+    os.close(os.open(os.fsencode(course / "submitted" / "aaa-bytes" / ASSIGNMENT) + b"/notes-\xff.txt", os.O_CREAT | os.O_WRONLY))
+    folder = hand_in(course, "aab-timestamp", HONEST["honest-full"](course))
+    (folder / "timestamp.txt").write_text("not a date\n")
+    folder = hand_in(course, "aac-big", HONEST["honest-full"](course))
+    (folder / "data.bin").write_bytes(b"x" * 3_000_000)
+    many = "display({'text/plain': 'A' * 900_000}, raw=True)\n"
+    hand_in(course, "aad-outputs", {NOTEBOOK: nbformat.writes(_with_cells(course, [many] * 8)).encode()})
+    hand_in(course, "honest-full", HONEST["honest-full"](course))
+    output = grade(course, "--workers", "2", "--ClassGrading.max_file_bytes=2000000")
+    lines = problem_lines(output)
+    assert "its name is not UTF-8" in lines["aaa-bytes"]
+    assert "timestamp.txt is not a time" in lines["aab-timestamp"]
+    assert "data.bin (3 MB) was left out" in lines["aac-big"]
+    assert "MB of output" in lines["aad-outputs"]
+    graded = course / "autograded" / "aad-outputs" / ASSIGNMENT / NOTEBOOK
+    assert graded.stat().st_size < 4_000_000
+    scores = cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, ["honest-full", "aaa-bytes", "aab-timestamp"])
+    assert scores == {s: honest_alone["honest-full"] for s in scores}
+
+
+def _with_cells(course, sources):
+    """The reference solution with cells of the learner's own, `sources`, added at the end."""
+    from nbformat.v4 import new_code_cell
+    nb = nbformat.reads(HONEST["honest-full"](course)[NOTEBOOK].decode(), as_version=4)
+    nb.cells += [new_code_cell(source) for source in sources]
+    return nb
+
+
+def test_a_full_disk_is_the_machines_fault(tmp_path, monkeypatch, capsys):
+    """A learner's staging that fails for the machine (a full disk) leaves them ungraded, to grade
+    again, never a 0 that the next run would keep."""
+    from grader import staging
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    course = scratch_course(tmp_path / "course", [ASSIGNMENT])
+    hand_in(course, "honest-full", HONEST["honest-full"](course))
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(staging, "stage_submission", full)
+    assert class_grade.main([ASSIGNMENT, f"--root={course}", "--workers=1"]) == 3
+    output = capsys.readouterr().out
+    assert "NOT GRADED: staging failed (OSError" in output and "not graded" in output
+    assert not (course / ".grading-state" / ASSIGNMENT / "honest-full.json").exists()
+
+
 def feedback_text_of_graded(course, learner):
     """The grader's note on top of the learner's graded notebook."""
     nb = nbformat.read(course / "autograded" / learner / ASSIGNMENT / NOTEBOOK, as_version=4)

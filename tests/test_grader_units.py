@@ -134,3 +134,31 @@ def test_the_registry_is_discovered_from_source_in_the_lessons_order(tmp_path):
         write(tmp_path / "source" / name / f"{name}.ipynb", name)
     (tmp_path / "source" / "empty").mkdir()
     assert assignments(tmp_path) == ["zeta", "alpha", "beta"]
+
+
+class _Course:
+    """Just enough of nbgrader's CourseDirectory: submitted/<student>/<assignment>/ under `root`."""
+    submitted_directory = "submitted"
+
+    def __init__(self, root):
+        self.root = root
+
+    def format_path(self, kind, student, assignment):
+        return str(self.root / kind / student / assignment)
+
+
+def test_a_submission_is_known_by_each_file_not_by_their_bytes_run_together(tmp_path):
+    """The resume digest cannot be fooled by one file imitating two (the red team's collision)."""
+    from grader.grade import files_digest
+    a = tmp_path / "submitted" / "a" / "x"
+    b = tmp_path / "submitted" / "b" / "x"
+    a.mkdir(parents=True)
+    b.mkdir(parents=True)
+    (a / "a.txt").write_bytes(b"x")
+    (a / "x.ipynb").write_bytes(b"{}")
+    (b / "a.txt").write_bytes(b"x\0x.ipynb\0{}")
+    course = _Course(tmp_path)
+    assert files_digest(course, "x", "a") != files_digest(course, "x", "b")
+    (b / "a.txt").write_bytes(b"x")
+    (b / "x.ipynb").write_bytes(b"{}")
+    assert files_digest(course, "x", "a") == files_digest(course, "x", "b")
