@@ -76,6 +76,12 @@ class ClassGrading(Application):
                      "host (what the benchmarks read)").tag(config=True)
     debug_logs = Bool(False, help="Print a failed grading's whole log").tag(config=True)
 
+    @property
+    def classes(self):  # --help-all lists the settings of the grading itself too
+        from .execute import GuardedExecute
+        from .sandbox import SandboxedKernelManager
+        return [ClassGrading, GuardedExecute, SandboxedKernelManager]
+
     aliases = {"workers": "ClassGrading.workers", "student": "ClassGrading.students",
                "timeout": "ClassGrading.timeout", "memory": "ClassGrading.memory", "threads": "ClassGrading.threads",
                "scheduler": "ClassGrading.scheduler", "root": "ClassGrading.root", "report": "ClassGrading.report"}
@@ -151,19 +157,28 @@ def shared_inputs(app, coursedir, assignment, notebooks, tmp):
     secret = read_secret(str(root / app.config.get("GuardedExecute", {}).get("secret_file", ".grading_secret")))
     distributed = bool(app.scheduler)
     settings = dict(timeout=app.timeout or app.config.get("Execute", {}).get("timeout", 30),
-                    memory=app.memory or (3 * (4 << 30) // 4 if distributed else default_memory(app.workers)),
+                    memory=app.memory or app.config.get("SandboxedKernelManager", {}).get("memory") or
+                    (3 * (4 << 30) // 4 if distributed else default_memory(app.workers)),
                     threads=app.threads or (1 if distributed else max(1, (os.cpu_count() or 1) // app.workers)),
                     grace=app.grace, cell_margin=app.cell_margin, debug=app.debug_logs,
                     max_file_bytes=app.max_file_bytes, max_learner_bytes=app.max_learner_bytes,
                     hidden_folders=[] if distributed else [str(root)])
     return dict(assignment=assignment, course_id=coursedir.course_id, settings=settings, secret=secret,
-                config=(root / "nbgrader_config.py").read_text(),
+                config=(root / "nbgrader_config.py").read_text() + command_line_settings(app),
                 release={name: dict(nb) for name, nb in copies.items()},
                 code_cells=sum(1 for nb in copies.values() for c in nb.cells if c.cell_type == "code"),
                 source_files={str(f.relative_to(source)): f.read_bytes() for f in sorted(source.rglob("*"))
                               if f.is_file() and f.suffix != ".ipynb"} if source.is_dir() else {},
                 gradebook=template_gradebook(coursedir.db_url, coursedir.course_id, assignment,
                                              Path(tmp) / "assignment.db"))
+
+
+def command_line_settings(app):
+    """The grader's settings given on the command line (`--GuardedExecute.output_limit=...`, any class
+    but ClassGrading), as lines for the end of nbgrader_config.py: each learner's nbgrader reads them."""
+    lines = [f"c.{section}.{name} = {value!r}" for section, values in sorted(app.cli_config.items())
+             if section != "ClassGrading" and hasattr(values, "items") for name, value in sorted(values.items())]
+    return "".join(f"\n{line}  # from ./course grade's command line" for line in lines) + ("\n" if lines else "")
 
 
 def files_digest(coursedir, assignment, student):
@@ -324,6 +339,11 @@ class Cluster:
         if not workers:
             raise SystemExit(f"grade: the Dask scheduler {app.scheduler} has no workers: start some "
                              f"(`dask worker {app.scheduler}`)")
+        missing = self.client.run_on_scheduler(lambda: __import__("importlib.util").util.find_spec("grader") is None)
+        if missing:
+            raise SystemExit(f"grade: the Dask scheduler {app.scheduler} cannot import the course's grader/ package, "
+                             "which it needs to read the tasks: start it in the course root with "
+                             "PYTHONPATH=$PWD (see the README's Dask recipe)")
         sandbox = app.config.get("GuardedExecute", {}).get("sandbox", True)
         problems = {w: p for w, p in self.client.run(worker.can_grade_here, sandbox).items() if p}
         if problems:
@@ -415,7 +435,7 @@ def grade_class(app):
             notebooks = sorted(nb.name for nb in entry.notebooks)
             duedate = str(entry.duedate)
     except MissingEntry:
-        app.exit_with(f"the gradebook has no assignment {assignment!r}: run `nbgrader generate_assignment {assignment}` first")
+        app.exit_with(f"the gradebook has no assignment {assignment!r}: run `./course run nbgrader generate_assignment {assignment}` first")
     submitted = app.root_path / coursedir.submitted_directory
     students = app.students or sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
     missing = [s for s in students if not (submitted / s / assignment).is_dir()]
@@ -501,7 +521,7 @@ def grade_class(app):
     except KeyboardInterrupt:
         runner.stop()
         print(f"\ngrade: stopped: {done_count} of {len(learners)} learners graded and kept; run the same command "
-              f"again to grade the rest", flush=True)
+              f"again{' without --regrade' if app.regrade else ''} to grade the rest", flush=True)
         return 130
     finally:
         bar.close()
@@ -521,11 +541,15 @@ def grade_class(app):
              for student in students if student in results for name, found in sorted(results[student].items()) if found]
     print("\n" + "\n".join(lines) if lines else "\nno problems found")
     graded_now = len(learners)
-    print(f"\ngrade: {graded_now} learners in {elapsed:.1f} s ({elapsed / max(graded_now, 1):.1f} s each, "
-          f"{runner.workers} workers); {len(lines)} notebooks with problems")
+    each = f"{elapsed / graded_now:.1f} s each, " if graded_now else ""
+    print(f"\ngrade: {graded_now} learners in {elapsed:.1f} s ({each}{runner.workers} workers); "
+          f"{len(lines)} notebooks with problems")
     if ungraded:
-        print(f"grade: {len(ungraded)} learners could not be graded on this machine: run `./course grade "
-              f"{assignment}` again for them (--student ID)")
+        where = "on the Dask workers" if app.scheduler else "on this machine"
+        command = " ".join(["./course grade", *(a for a in sys.argv[1:] if a != "--regrade")]) if sys.argv[1:] \
+            else f"./course grade {assignment}"
+        print(f"grade: {len(ungraded)} learners could not be graded {where} (see NOT GRADED above): run `{command}` "
+              "again: it grades them, and skips the learners graded and unchanged")
         return 3
     return 0
 

@@ -207,8 +207,11 @@ def test_settings_from_config(monkeypatch, tmp_path):
         SandboxedKernelManager(data_mounts=[(str(REPO.parent), "/data")])._mounts()
     assert SandboxedKernelManager(hidden_folders=[str(REPO)], data_mounts=[f"{REPO / 'source'}:/data"])._mounts() == \
         [(str(REPO / "source"), "/data")]
-    assert SandboxedKernelManager(hidden_folders=[str(tmp_path)], data_mounts=[(str(REPO.parent), "/data")])._mounts() == \
-        [(str(REPO.parent), "/data")]  # only the hidden folders are refused
+    (tmp_path / "course").mkdir()
+    (tmp_path / "data").mkdir()
+    assert SandboxedKernelManager(hidden_folders=[str(tmp_path / "course")],
+                                  data_mounts=[(str(tmp_path / "data"), "/data")])._mounts() == \
+        [(str(tmp_path / "data"), "/data")]  # only the hidden folders are refused
 
 
 # ----------------------------------------------------------------------------- limits
