@@ -195,7 +195,7 @@ def test_stuck_grading_is_killed_with_its_kernel(tmp_path, monkeypatch):
     shared = class_grade.shared_inputs(app, coursedir, ASSIGNMENT, [Path(NOTEBOOK).stem], tmp_path)
     stage = tmp_path / "stage"
     worker._write_course(stage, shared)
-    stage_submission(class_grade.handed_in(coursedir, ASSIGNMENT, "sleeps"), shared["release"],
+    stage_submission(class_grade.handed_in(coursedir, ASSIGNMENT, "sleeps", 10**9, 10**9)[0], shared["release"],
                      stage / "submitted" / "sleeps" / ASSIGNMENT)
     argv = worker.autograde_argv(shared, "sleeps", stage, tmp_path)
     started = time.monotonic()
