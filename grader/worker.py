@@ -119,7 +119,7 @@ def _grade_staged(learner, shared, stage, tmp):
                                   f"the grader could not read this submission ({type(e).__name__}: {str(e)[:120]})")
     settings = shared["settings"]
     deadline = shared["code_cells"] * (settings["timeout"] + settings["cell_margin"]) + settings["grace"]
-    argv = autograde_argv(shared, student, stage, Path(tmp), learner.get("cpus", ""))
+    argv = autograde_argv(shared, student, stage, Path(tmp), learner.get("cpus") or own_cores())
     rc, log, entries = _autograde(argv, stage, deadline)
     graded = stage / "autograded" / student / assignment
     failures = [e["machine_failure"] for e in entries if "machine_failure" in e]
@@ -186,6 +186,22 @@ def _scores(stage, shared, student):
 
 
 # ----------------------------------------------------------------------------- nbgrader, in a process of its own
+
+def own_cores(affinity=None, cores=None):
+    """The cores this process may run on, as "0,2-3", or "" when it may run on all of them. A Dask
+    worker started under `taskset -c 2` grades its learners' kernels in a cpuset of core 2, which
+    their code cannot widen (the local runner gives each task its slot's cores instead)."""
+    affinity = sorted(os.sched_getaffinity(0) if affinity is None else affinity)
+    if len(affinity) >= (os.cpu_count() if cores is None else cores):
+        return ""
+    runs = []
+    for core in affinity:
+        if runs and core == runs[-1][1] + 1:
+            runs[-1][1] = core
+        else:
+            runs.append([core, core])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
 
 def autograde_argv(shared, student, stage, tmp, cpus=""):
     """`nbgrader autograde`'s arguments for one learner, graded in the private course root `stage`,

@@ -19,11 +19,12 @@ import sys
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grader.sandbox import sandbox_problem
 from kit.course_tools import cell_scores, nbgrader, scratch_course
-from kit.fixtures import ASSIGNMENT, HONEST, HOSTILE, hand_in
+from kit.fixtures import ASSIGNMENT, HONEST, HOSTILE, reference_with, hand_in
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(sandbox_problem() is not None, reason=str(sandbox_problem()))]
 
@@ -31,7 +32,7 @@ CELL_TIMEOUT = 10
 MEMORY = 3_000_000_000
 # what serial nbgrader can grade too: honest learners, cheats, a kernel that dies, the course out of reach
 SERIAL = ["honest-full", "honest-partial", "honest-blank", "patches-assert-close", "patches-quietly", "os-exit",
-          "reads-course", "edited-tests"]
+          "reads-course", "edited-tests", "widens-cores"]
 BROKEN = ["not-json", "deleted-tests", "sleeps"]  # graded as ./course grade grades them, on this machine too
 CLASS = SERIAL + BROKEN
 
@@ -41,14 +42,24 @@ def fingerprint(folder):
             for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 
 
+# the reference solution, whose kernel asks for every core of the machine and says which it got
+WIDENS_CORES = reference_with("import os\nos.sched_setaffinity(0, range(os.cpu_count()))\n"
+                               "print('cores:', sorted(os.sched_getaffinity(0)))\n")
+PINNED = os.cpu_count() >= 2  # each worker started on a core of its own (taskset)
+
+
 def build(course, name):
+    if name == "widens-cores":
+        return WIDENS_CORES(course)
     return HONEST[name](course) if name in HONEST else HOSTILE[name][0](course)
 
 
-def _dask(course, *args, log):
-    """A dask command of this environment, run in the course (its grader/ importable), in a session of its own."""
+def _dask(course, *args, log, cores=None):
+    """A dask command of this environment, run in the course (its grader/ importable), in a session of
+    its own, on `cores` (taskset) when given."""
     env = dict(os.environ, PYTHONPATH=str(course), DASK_DISTRIBUTED__WORKER__DAEMON="False")
-    return subprocess.Popen([str(Path(sys.executable).parent / "dask"), *args], cwd=course, env=env,
+    pin = ["taskset", "-c", cores] if cores else []
+    return subprocess.Popen([*pin, str(Path(sys.executable).parent / "dask"), *args], cwd=course, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -65,8 +76,9 @@ def cluster(tmp_path_factory):
         time.sleep(0.2)
     assert info.exists(), (course / "dask.log").read_text()
     address = json.loads(info.read_text())["address"]
-    workers = {name: _dask(course, "worker", address, "--nworkers", "1", "--nthreads", "1", "--name", name, log=log)
-               for name in ("w1", "w2")}
+    workers = {name: _dask(course, "worker", address, "--nworkers", "1", "--nthreads", "1", "--name", name, log=log,
+                           cores=str(core) if PINNED else None)
+               for core, name in enumerate(("w1", "w2"))}
     procs += workers.values()
     from distributed import Client
     with Client(address, timeout="60s") as client:
@@ -180,3 +192,14 @@ def test_problems_named_and_dashboard_printed(distributed_class):
     for student in BROKEN:
         assert re.search(rf"^PROBLEM {re.escape(student)}/", output, re.M), student
     assert re.search(r"PROBLEM lines so far: \d+", output)
+
+
+@pytest.mark.skipif(not PINNED, reason="one core: nothing to pin")
+def test_a_kernel_stays_on_its_workers_core(distributed_class):
+    """Each worker runs on a core of its own (taskset): the kernel it grades in is held there by a
+    cpuset, and a learner who asks for every core still gets only that one."""
+    graded = nbformat.read(distributed_class["course"] / "autograded" / "widens-cores" / ASSIGNMENT
+                           / f"{ASSIGNMENT}.ipynb", as_version=4)
+    said = [line for cell in graded.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
+            for line in out.get("text", "").splitlines() if line.startswith("cores:")]
+    assert said in (["cores: [0]"], ["cores: [1]"]), said

@@ -10,6 +10,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.nbgraderformat import MetadataValidator
 
 from conftest import RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
+from grader import worker
 from grader.course import assignments, notebooks
 from grader.notebook import HIDDEN_TESTS, is_learner_cell, is_test_cell, secret_lines
 from grader.tamper import import_aliases, protected_modules, tampering_in_code
@@ -162,3 +163,15 @@ def test_a_submission_is_known_by_each_file_not_by_their_bytes_run_together(tmp_
     (b / "a.txt").write_bytes(b"x")
     (b / "x.ipynb").write_bytes(b"{}")
     assert files_digest(course, "x", "a") == files_digest(course, "x", "b")
+
+
+@pytest.mark.parametrize("affinity, cores, expected", [
+    ({0, 1, 2, 3}, 4, ""), ({2}, 4, "2"), ({0, 1, 3}, 4, "0-1,3"), ({4, 5, 6, 9, 10}, 16, "4-6,9-10")])
+def test_a_worker_started_on_some_cores_keeps_its_kernels_there(affinity, cores, expected):
+    """A Dask worker under `taskset -c 2` passes core 2 on as each kernel's cpuset (`cpus`, which
+    tests/test_sandbox.py shows the kernel cannot widen); a worker on every core passes nothing on."""
+    assert worker.own_cores(affinity, cores) == expected
+    shared = {"assignment": "a", "course_id": "c", "settings": {"timeout": 1, "threads": 1, "memory": 1,
+                                                                "hidden_folders": []}}
+    argv = worker.autograde_argv(shared, "s", PurePosixPath("/stage"), PurePosixPath("/tmp"), expected)
+    assert f"--SandboxedKernelManager.cpus={expected}" in argv

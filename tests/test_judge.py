@@ -3,9 +3,6 @@ namespace in this process that answers through grader/kernel_side.py's `serve`: 
 solution passes every check, the blank student copy none, nothing a hidden test holds is ever
 sent to the kernel, and answers the kernel forges are never read as a pass."""
 import json
-import os
-import types
-from unittest import mock
 
 import nbformat
 import pytest
@@ -15,60 +12,7 @@ from grader import kernel_side
 from grader.course import assignments
 from grader.judge import Judge, LearnerError
 from kit.course_tools import secret_lines
-
-SLOW_CELLS = {"test_mnist_accuracy"}  # two epochs of MNIST: the class-grading tests run it
-
-
-def cells(assignment, release=False):
-    folder = "release" if release else "source"
-    return nbformat.read(ROOT / folder / assignment / f"{assignment}.ipynb", as_version=4).cells
-
-
-def is_test(cell):
-    meta = cell.metadata.get("nbgrader", {})
-    return bool(meta.get("grade") and not meta.get("solution")) and cell.cell_type == "code"
-
-
-def fake_kernel(assignment, release=False, learner_code=""):
-    """The learner's kernel, played here: every cell but the tests run in a namespace (then
-    `learner_code`, a cell of the learner's own); returns the `request` function the judge sends its
-    JSON to, and the list of what was sent."""
-    ns = {}
-    for cell in cells(assignment, release):
-        free = "nbgrader" not in cell.metadata  # the learner's own cells: timing, comparisons (not graded)
-        if cell.cell_type == "code" and not is_test(cell) and not free:
-            try:
-                with mock.patch.dict(os.environ, NBGRADER_EXECUTION="autograde"):  # as nbgrader runs the kernel
-                    exec(cell.source, ns)
-            except NotImplementedError:
-                pass
-    exec(learner_code, ns)
-    shell = types.SimpleNamespace(user_ns=ns)
-    module = types.ModuleType("kernel")
-    exec(compile(open(kernel_side.__file__).read(), "kernel", "exec"), module.__dict__)
-    module.get_ipython = lambda: shell
-    sent = []
-
-    def request(payload):
-        sent.append(payload)
-        return module.serve(payload)
-    return request, sent
-
-
-def judge_notebook(assignment, request, source_assignment=None):
-    """Run the source notebook's locked cells and tests in a judge; {grade_id: error or None}."""
-    judge = Judge(request)
-    verdicts = {}
-    for cell in cells(source_assignment or assignment):
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type != "code" or meta.get("grade_id") in SLOW_CELLS:
-            continue
-        if is_test(cell):
-            _, verdicts[meta["grade_id"]] = judge.run(cell.source, seed=1234)
-        elif meta.get("locked"):
-            _, error = judge.run(cell.source, test=False)
-            assert error is None, f"locked cell {meta['grade_id']}: {error!r}"
-    return verdicts
+from kit.judged import fake_kernel, judge_notebook
 
 
 @pytest.mark.slow  # runs every locked cell and check of the notebook, training included (2-5 s each)
@@ -81,6 +25,18 @@ def test_reference_passes_and_hidden_tests_stay_here(assignment):
     assert secrets and sent
     leaked = [line for line in secrets if any(line in payload for payload in sent)]
     assert not leaked, f"hidden test code sent to the kernel: {leaked[:3]}"
+
+
+@pytest.mark.slow  # every check but MNIST training, 5 times (optimizers: 5 s a time)
+@pytest.mark.parametrize("assignment", assignments())
+def test_reference_passes_every_check_whatever_the_seed(assignment):
+    """Grading draws each check's inputs from a seed of the secret and the learner: a check that
+    the reference fails for some seeds fails honest learners. bench/check_seeds.py sweeps many
+    seeds; this keeps a few in the suite."""
+    request, _ = fake_kernel(assignment)
+    for seed in (0, 1, 2, 3, 2 ** 31 - 1):
+        verdicts = judge_notebook(assignment, request, seed=seed)
+        assert all(v is None for v in verdicts.values()), (seed, {g: repr(v) for g, v in verdicts.items() if v})
 
 
 @pytest.mark.parametrize("assignment", assignments())

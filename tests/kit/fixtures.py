@@ -41,7 +41,7 @@ def notebook(course, replacements=None, edit=None):
     return {NOTEBOOK: nbformat.writes(nb).encode()}
 
 
-def _reference_with(extra, cell="mse_loss_solution"):
+def reference_with(extra, cell="mse_loss_solution"):
     """The reference solution, with `extra` code added to the end of solution cell `cell`."""
     source = nbformat.read(ROOT / "source" / ASSIGNMENT / NOTEBOOK, as_version=4)
     reference = grade_ids(source, solution=True)[cell].source
@@ -87,19 +87,19 @@ HONEST = {
 
 HOSTILE = {
     # cells that never end
-    "loop-forever": (_reference_with("while True:\n    pass\n"), "ran past the"),
-    "asks-input": (_reference_with("name = input('Your name? ')\n"), "asked for input()"),
-    "sleeps": (_reference_with("import time\ntime.sleep(10_000)\n"), "ran past the"),
-    "ignores-interrupt": (_reference_with(
+    "loop-forever": (reference_with("while True:\n    pass\n"), "ran past the"),
+    "asks-input": (reference_with("name = input('Your name? ')\n"), "asked for input()"),
+    "sleeps": (reference_with("import time\ntime.sleep(10_000)\n"), "ran past the"),
+    "ignores-interrupt": (reference_with(
         "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"), "had to be killed"),
     # exits and crashes
-    "sys-exit": (_reference_with("import sys\nsys.exit(1)\n"), "called sys.exit()"),
-    "os-exit": (_reference_with("import os\nos._exit(1)\n"), "the kernel died"),
-    "segfault": (_reference_with("import ctypes\nctypes.string_at(0)\n"), "the kernel died"),
-    "import-error": (_reference_with("import a_package_that_is_not_there\n"), "raised ModuleNotFoundError"),
+    "sys-exit": (reference_with("import sys\nsys.exit(1)\n"), "called sys.exit()"),
+    "os-exit": (reference_with("import os\nos._exit(1)\n"), "the kernel died"),
+    "segfault": (reference_with("import ctypes\nctypes.string_at(0)\n"), "the kernel died"),
+    "import-error": (reference_with("import a_package_that_is_not_there\n"), "raised ModuleNotFoundError"),
     # too much
-    "huge-output": (_reference_with("for _ in range(3):\n    print('x' * 100_000_000)\n"), "MB of output"),
-    "memory-hog": (_reference_with("hoard = []\nwhile True:\n    hoard.append(bytearray(100_000_000))\n"),
+    "huge-output": (reference_with("for _ in range(3):\n    print('x' * 100_000_000)\n"), "MB of output"),
+    "memory-hog": (reference_with("hoard = []\nwhile True:\n    hoard.append(bytearray(100_000_000))\n"),
                    "raised MemoryError"),
     # broken files
     "not-json": (lambda course: {NOTEBOOK: _release_bytes(course)[:500]}, "is not a valid notebook"),

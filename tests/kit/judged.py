@@ -1,0 +1,69 @@
+"""The judge (grader/judge.py) on a real assignment with the learner's kernel played by a namespace
+in this process, answering through grader/kernel_side.py's `serve`: quick to run for many seeds,
+with nothing of nbgrader or Jupyter in the way (tests/test_judge.py, bench/check_seeds.py)."""
+import os
+import types
+from unittest import mock
+
+import nbformat
+
+from grader import kernel_side
+from grader.course import ROOT
+from grader.judge import Judge
+
+SLOW_CELLS = {"test_mnist_accuracy"}  # two epochs of MNIST: the class-grading tests run it
+
+
+def cells(assignment, release=False):
+    folder = "release" if release else "source"
+    return nbformat.read(ROOT / folder / assignment / f"{assignment}.ipynb", as_version=4).cells
+
+
+def is_test(cell):
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade") and not meta.get("solution")) and cell.cell_type == "code"
+
+
+def fake_kernel(assignment, release=False, learner_code=""):
+    """The learner's kernel, played here: every cell but the tests run in a namespace (then
+    `learner_code`, a cell of the learner's own); returns the `request` function the judge sends its
+    JSON to, and the list of what was sent."""
+    ns = {}
+    for cell in cells(assignment, release):
+        free = "nbgrader" not in cell.metadata  # the learner's own cells: timing, comparisons (not graded)
+        if cell.cell_type == "code" and not is_test(cell) and not free:
+            try:
+                with mock.patch.dict(os.environ, NBGRADER_EXECUTION="autograde"):  # as nbgrader runs the kernel
+                    exec(cell.source, ns)
+            except NotImplementedError:
+                pass
+    exec(learner_code, ns)
+    shell = types.SimpleNamespace(user_ns=ns)
+    module = types.ModuleType("kernel")
+    exec(compile(open(kernel_side.__file__).read(), "kernel", "exec"), module.__dict__)
+    module.get_ipython = lambda: shell
+    sent = []
+
+    def request(payload):
+        sent.append(payload)
+        return module.serve(payload)
+    return request, sent
+
+
+def judge_notebook(assignment, request, source_assignment=None, seed=1234, skip=SLOW_CELLS, printed=None):
+    """Run the source notebook's locked cells and tests but `skip` in a judge, every check drawing
+    its inputs from `seed`; {grade_id: error or None}. What each check prints goes in `printed`."""
+    judge = Judge(request)
+    verdicts = {}
+    for cell in cells(source_assignment or assignment):
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type != "code" or meta.get("grade_id") in skip:
+            continue
+        if is_test(cell):
+            output, verdicts[meta["grade_id"]] = judge.run(cell.source, seed=seed)
+            if printed is not None:
+                printed[meta["grade_id"]] = output
+        elif meta.get("locked"):
+            _, error = judge.run(cell.source, test=False)
+            assert error is None, f"locked cell {meta['grade_id']}: {error!r}"
+    return verdicts
