@@ -3,6 +3,7 @@
 so a number is never typed by hand and cannot silently go stale."""
 import contextlib
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -42,5 +43,5 @@ def recorded(script, title, write):
     finally:
         sys.stdout = tee.stream
     if write:
-        command = f"./course run python -m {script[:-3].replace('/', '.')} --write"
+        command = f"./course run python -m {script[:-3].replace('/', '.')} {shlex.join(sys.argv[1:])}"
         write_section(script, f"## {title}\n\n`{command}` measured this:\n\n" + "".join(tee.text).strip())
