@@ -36,7 +36,7 @@ import threading
 import time
 import warnings
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from traitlets import Bool, Integer, List, Unicode
@@ -70,6 +70,8 @@ class ClassGrading(Application):
                              "left out of grading, with a PROBLEM line").tag(config=True)
     max_learner_bytes = Integer(200_000_000, help="Bytes all the files a learner handed in may hold together; "
                                 "the files past it are left out, with a PROBLEM line").tag(config=True)
+    max_learner_files = Integer(1000, help="Files a learner may hand in; the files past it (in name order) are "
+                                "left out, with a PROBLEM line").tag(config=True)
     root = Unicode(".", help="The course root").tag(config=True)
     report = Unicode("", help="File to write one line of JSON to per learner graded, as each finishes: "
                      "student, graded, seconds, cell_seconds, problems, each cell's [score, max score], "
@@ -162,7 +164,7 @@ def shared_inputs(app, coursedir, assignment, notebooks, tmp):
                     threads=app.threads or (1 if distributed else max(1, (os.cpu_count() or 1) // app.workers)),
                     grace=app.grace, cell_margin=app.cell_margin, debug=app.debug_logs,
                     max_file_bytes=app.max_file_bytes, max_learner_bytes=app.max_learner_bytes,
-                    hidden_folders=[] if distributed else [str(root)])
+                    max_learner_files=app.max_learner_files, hidden_folders=[] if distributed else [str(root)])
     return dict(assignment=assignment, course_id=coursedir.course_id, settings=settings, secret=secret,
                 config=(root / "nbgrader_config.py").read_text() + command_line_settings(app),
                 release={name: dict(nb) for name, nb in copies.items()},
@@ -196,6 +198,9 @@ def files_digest(coursedir, assignment, student):
     return entries
 
 
+MAX_TIMESTAMP_BYTES = 100
+
+
 def submission_time(coursedir, assignment, student):
     """(the time in the learner's timestamp.txt, or None; a problem, or None). A file that is not
     a time (nbgrader's submit writes it on the learner's side) counts as none, with a problem."""
@@ -204,20 +209,29 @@ def submission_time(coursedir, assignment, student):
     if not path.is_file():
         return None, None
     try:
-        return parse_utc(path.read_bytes().decode("utf-8").strip()), None
+        with path.open("rb") as f:
+            data = f.read(MAX_TIMESTAMP_BYTES + 1)
+        if len(data) > MAX_TIMESTAMP_BYTES:  # nbgrader writes 30 bytes; parsing megabytes takes hours
+            raise ValueError(f"more than {MAX_TIMESTAMP_BYTES} bytes")
+        return parse_utc(data.decode("utf-8").strip()), None
     except Exception as e:
         return None, (f"timestamp.txt is not a time ({type(e).__name__}: {printable(str(e))[:80]}): graded as "
                       "handed in without one (no late penalty applied)")
 
 
-def handed_in(coursedir, assignment, student, max_file, max_total, drop=()):
+def handed_in(coursedir, assignment, student, max_file, max_total, drop=(), max_files=1000):
     """({file name: bytes}, [problems]) of what `student` handed in: the plain files of their
-    submission folder, but those in `drop`, each at most `max_file` bytes and all at most `max_total`
-    (a file past either is left out, with a problem: the class command never holds more)."""
+    submission folder, but those in `drop`, each at most `max_file` bytes and all at most `max_total`,
+    at most `max_files` of them (a file past any is left out, with a problem: the class command never
+    holds more), notebooks counted first."""
     folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
-    files, problems, total = {}, [], 0
-    for p in sorted(folder.iterdir()):
+    files, problems, total, over = {}, [], 0, 0
+    # notebooks first, then timestamp.txt: the caps leave out a learner's other files before them
+    for p in sorted(folder.iterdir(), key=lambda p: (p.suffix != ".ipynb", p.name != "timestamp.txt", p.name)):
         if not p.is_file() or p.is_symlink() or p.name in drop:
+            continue
+        if len(files) >= max_files:
+            over += 1
             continue
         size = p.stat().st_size
         name = printable(os.fsencode(p.name).decode("utf-8", "replace"))
@@ -232,6 +246,8 @@ def handed_in(coursedir, assignment, student, max_file, max_total, drop=()):
             continue
         files[p.name] = p.read_bytes()
         total += size
+    if over:
+        problems.append(f"{over:,} files were left out: a learner may hand in at most {max_files:,} files")
     return files, problems
 
 
@@ -324,6 +340,9 @@ class Local:
     def wait(self, futures):
         return wait(futures, return_when=FIRST_COMPLETED).done
 
+    def lost(self):
+        pass
+
     def stop(self):
         worker.stop_all()
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -364,11 +383,20 @@ class Cluster:
         key = f"grade-{shared['assignment']}-{learner['student']}-{(learner.get('fingerprint') or '')[:12]}"
         if learner.get("reason"):
             key += "-blank"
+        if learner.get("lost"):
+            key += f"-again{learner['lost']}"
         return self.client.submit(worker.grade_one, learner, self.shared, key=key, pure=False, retries=1)
 
     def wait(self, futures):
         from distributed import wait as dask_wait
-        return dask_wait(futures, return_when="FIRST_COMPLETED").done
+        try:
+            return dask_wait(futures, return_when="FIRST_COMPLETED").done
+        except CancelledError:  # tasks lost with the data scattered to their workers (all restarted)
+            self.lost()
+            return {f for f in futures if f.done()}
+
+    def lost(self):
+        self.shared = None  # scattered again with the next task
 
     def stop(self):
         self.client.close()  # the scheduler forgets this client's tasks
@@ -382,11 +410,23 @@ def slot_cpus(slot, workers, cores):
     return str(first) if first == last else f"{first}-{last}"
 
 
+def not_graded(learner, shared, notebooks, why):
+    """The report of a learner left ungraded (no score kept: the next run grades them)."""
+    return dict(student=learner["student"], assignment=shared["assignment"], graded=False, seconds=0.0,
+                cell_seconds=0.0, files={}, scores={},
+                problems={n: [f"NOT GRADED: {why}; grade this learner again"] for n in notebooks})
+
+
+LOST_TRIES = 3  # a task lost with its workers (restarted, their scattered data gone) is sent this many times
+
+
 def run_tasks(runner, learners, shared, coursedir, notebooks):
     """Yield (learner, report) as each learner's task finishes. At most a window of tasks is out at
     once (twice the workers), each reading its learner's files when it is sent, so that neither this
     process nor the scheduler holds a whole class's submissions. A task that fails as a whole (a
-    worker lost again and again, ...) is sent again as the blank copy, with the reason."""
+    worker lost again and again, ...) is sent again as the blank copy, with the reason. A task that
+    Dask cancels, lost with the data scattered to its workers (all of them restarted), is the
+    machine's fault: it is sent again as it was, and after LOST_TRIES losses left ungraded."""
     waiting, pending = deque(learners), {}
     window = max(4, 2 * runner.workers)
     while waiting or pending:
@@ -395,22 +435,29 @@ def run_tasks(runner, learners, shared, coursedir, notebooks):
             assignment, student = shared["assignment"], learner["student"]
             learner["timestamp"], late = submission_time(coursedir, assignment, student)
             files, notes = handed_in(coursedir, assignment, student, shared["settings"]["max_file_bytes"],
-                                     shared["settings"]["max_learner_bytes"], drop={"timestamp.txt"} if late else ())
+                                     shared["settings"]["max_learner_bytes"], drop={"timestamp.txt"} if late else (),
+                                     max_files=shared["settings"]["max_learner_files"])
             task = dict(learner, files=files, notes=[late, *notes] if late else notes)
             pending[runner.submit(task, shared)] = learner
         for future in runner.wait(list(pending)):
             learner = pending.pop(future)
             try:
                 report = future.result()
+            except CancelledError as e:  # lost with its workers and the data they held: the machine's fault
+                runner.lost()
+                tries = learner.get("lost", 0) + 1
+                if tries < LOST_TRIES:
+                    waiting.appendleft(dict(learner, lost=tries))
+                    continue
+                report = not_graded(learner, shared, notebooks,
+                                    f"its task was lost with its workers {tries} times ({type(e).__name__})")
             except Exception as e:
                 if not learner.get("reason"):
                     reason = f"grading failed on its worker ({type(e).__name__}: {str(e)[:200]})"
                     waiting.appendleft(dict(learner, reason=reason))
                     continue
-                report = dict(student=learner["student"], assignment=shared["assignment"], graded=False, seconds=0.0,
-                              cell_seconds=0.0, files={}, scores={}, problems={
-                                  n: [f"NOT GRADED: {learner['reason']}; the blank copy failed too "
-                                      f"({type(e).__name__}); grade this learner again"] for n in notebooks})
+                report = not_graded(learner, shared, notebooks,
+                                    f"{learner['reason']}; the blank copy failed too ({type(e).__name__})")
             yield learner, report
 
 
@@ -454,7 +501,8 @@ def grade_class(app):
                                [p.read_bytes() for p in sorted(source.glob("*.ipynb"))],
                                dict(timeout=shared["settings"]["timeout"], memory=app.memory, grace=app.grace,
                                     cell_margin=app.cell_margin, duedate=duedate,
-                                    max_file_bytes=app.max_file_bytes, max_learner_bytes=app.max_learner_bytes))
+                                    max_file_bytes=app.max_file_bytes, max_learner_bytes=app.max_learner_bytes,
+                                    max_learner_files=app.max_learner_files))
     learners, skipped, results = [], [], {}
     for student in students:
         try:

@@ -71,10 +71,19 @@ def printable(text):
     return re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", text)
 
 
+MAX_CONTAINERS = 100_000  # JSON objects and lists a handed-in notebook may hold (a learner's has a few thousand)
+
+
 def read_notebook(data, name):
-    """(notebook, None) from the bytes `data` of the file `name`, or (None, what is wrong with it)."""
+    """(notebook, None) from the bytes `data` of the file `name`, or (None, what is wrong with it).
+    A file of more than MAX_CONTAINERS '{' and '[' is refused before it is parsed: a few MB of empty
+    objects would take gigabytes and minutes to read and validate."""
     if not data.strip():
         return None, f"{name} is an empty file ({len(data)} bytes)"
+    containers = data.count(b"{") + data.count(b"[")
+    if containers > MAX_CONTAINERS:
+        return None, (f"{name} is not a notebook the grader reads: it holds {containers:,} JSON objects and "
+                      f"lists ('{{' and '['), at most {MAX_CONTAINERS:,} are read")
     try:
         json.loads(data)
     except UnicodeDecodeError:

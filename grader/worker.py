@@ -213,7 +213,11 @@ def autograde_argv(shared, student, stage, tmp, cpus=""):
             f"--GuardedExecute.secret_file={stage / '.grading_secret'}",
             f"--GuardedExecute.report_file={tmp / 'report.jsonl'}", f"--GuardedExecute.threads={s['threads']}",
             f"--SandboxedKernelManager.memory={s['memory']}", f"--SandboxedKernelManager.cpus={cpus}"]
-    argv += [f"--SandboxedKernelManager.hidden_folders={folder}" for folder in [str(tmp), *s["hidden_folders"]]]
+    # the staging folder, the course root the command named, and this worker's own copy of the course
+    # (on a Dask worker, its clone: its source/ holds the hidden tests), whatever the data root is
+    from .course import ROOT
+    hidden = dict.fromkeys([str(tmp), *s["hidden_folders"], str(ROOT)])
+    argv += [f"--SandboxedKernelManager.hidden_folders={folder}" for folder in hidden]
     return argv
 
 

@@ -4,6 +4,7 @@ completes, the honest scores are those of serial `nbgrader autograde`, the grade
 consistent, no submitted file changes, and each problem is named to the instructor and the
 learner. Then the same on a PostgreSQL gradebook, and a re-grade that changes nothing."""
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -313,17 +314,34 @@ def test_no_learners_files_stop_the_class_or_fill_the_machine(tmp_path, honest_a
     (folder / "data.bin").write_bytes(b"x" * 3_000_000)
     many = "display({'text/plain': 'A' * 900_000}, raw=True)\n"
     hand_in(course, "aad-outputs", {NOTEBOOK: nbformat.writes(_with_cells(course, [many] * 8)).encode()})
+    # the red team on Dask: 3 MB of empty objects took a worker past 2.8 GB and 60 s, and crashed the
+    # class when its memory was capped; 2 MB of digits in timestamp.txt held the command 200 s (it grows
+    # as the square); 50,000 files held nbgrader for minutes
+    bloated = nbformat.reads(HONEST["honest-full"](course)[NOTEBOOK].decode(), as_version=4)
+    bloated.metadata["x"] = [{}] * 500_000  # 1.5 MB, under the 2 MB cap of this test
+    hand_in(course, "aae-bloat", {NOTEBOOK: json.dumps(bloated, separators=(",", ":")).encode()})
+    folder = hand_in(course, "aaf-long-timestamp", HONEST["honest-full"](course))
+    (folder / "timestamp.txt").write_text("1" * 2_000_000)
+    hand_in(course, "aag-files", {**HONEST["honest-full"](course), **{f"a{i:04}.txt": b"" for i in range(1005)},
+                                  "a.bin": b"x" * 1_990_000})  # before the notebook by name; with it, past 2 MB
     hand_in(course, "honest-full", HONEST["honest-full"](course))
-    output = grade(course, "--workers", "2", "--ClassGrading.max_file_bytes=2000000")
+    output = grade(course, "--workers", "2", "--ClassGrading.max_file_bytes=2000000",
+                   "--ClassGrading.max_learner_bytes=2000000")
     lines = problem_lines(output)
     assert "its name is not UTF-8" in lines["aaa-bytes"]
     assert "timestamp.txt is not a time" in lines["aab-timestamp"]
     assert "data.bin (3 MB) was left out" in lines["aac-big"]
     assert "MB of output" in lines["aad-outputs"]
+    assert "JSON objects and lists" in lines["aae-bloat"]
+    assert "timestamp.txt is not a time (ValueError: more than 100 bytes)" in lines["aaf-long-timestamp"]
+    assert "7 files were left out: a learner may hand in at most 1,000 files" in lines["aag-files"]
+    assert "a.bin (2 MB) was left out" in lines["aag-files"]
     graded = course / "autograded" / "aad-outputs" / ASSIGNMENT / NOTEBOOK
     assert graded.stat().st_size < 4_000_000
-    scores = cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, ["honest-full", "aaa-bytes", "aab-timestamp"])
-    assert scores == {s: honest_alone["honest-full"] for s in scores}
+    names = ["honest-full", "aaa-bytes", "aab-timestamp", "aaf-long-timestamp", "aag-files"]
+    scores = cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, names + ["aae-bloat"])
+    assert all(score == 0 for score, _, _ in scores.pop("aae-bloat").values())
+    assert scores == {s: honest_alone["honest-full"] for s in names}
 
 
 def _with_cells(course, sources):

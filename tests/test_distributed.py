@@ -203,3 +203,30 @@ def test_a_kernel_stays_on_its_workers_core(distributed_class):
     said = [line for cell in graded.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
             for line in out.get("text", "").splitlines() if line.startswith("cores:")]
     assert said in (["cores: [0]"], ["cores: [1]"]), said
+
+
+def _sleep_then(value, seconds):
+    time.sleep(seconds)
+    return value
+
+
+def test_tasks_whose_scattered_data_is_lost_come_back_cancelled_not_as_a_crash():
+    """The red team's crash: a worker restarted for memory took the scattered course data with it,
+    and `distributed.wait` raised FuturesCancelledError out of the class command. The runner now
+    returns the cancelled tasks (run_tasks sends them again, tests/test_grader_units.py) and
+    scatters the data again with the next task."""
+    from concurrent.futures import CancelledError
+    from distributed import Client, LocalCluster
+    from grader.grade import Cluster
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as local, \
+            Client(local) as client:
+        runner = Cluster.__new__(Cluster)  # its wait and lost only: no grading here
+        runner.client, runner.shared = client, client.scatter({"course": 1}, broadcast=True, hash=False)
+        futures = [client.submit(_sleep_then, runner.shared, 2, pure=False) for _ in range(2)]
+        time.sleep(0.5)
+        client.cancel(runner.shared)  # as a restarted worker loses it
+        done = runner.wait(futures)
+        assert done == set(futures) and runner.shared is None
+        for future in done:
+            with pytest.raises(CancelledError):
+                future.result()

@@ -175,3 +175,61 @@ def test_a_worker_started_on_some_cores_keeps_its_kernels_there(affinity, cores,
                                                                 "hidden_folders": []}}
     argv = worker.autograde_argv(shared, "s", PurePosixPath("/stage"), PurePosixPath("/tmp"), expected)
     assert f"--SandboxedKernelManager.cpus={expected}" in argv
+
+
+def test_the_workers_own_course_is_hidden_whatever_the_command_names():
+    """On Dask the command's course root means nothing on a worker: the worker hides its own copy of
+    the course (its source/ holds the hidden tests) and its staging folder, so a data root that would
+    show either is refused there as it is locally (the red team read source/ through one)."""
+    shared = {"assignment": "a", "course_id": "c", "settings": {"timeout": 1, "threads": 1, "memory": 1,
+                                                                "hidden_folders": []}}
+    argv = worker.autograde_argv(shared, "s", PurePosixPath("/stage"), PurePosixPath("/tmp/t"))
+    hidden = [a.split("=", 1)[1] for a in argv if a.startswith("--SandboxedKernelManager.hidden_folders=")]
+    assert hidden == ["/tmp/t", str(ROOT)]
+
+
+def test_a_task_dask_loses_with_its_workers_is_sent_again_never_graded_blank(tmp_path):
+    """The red team crashed the class command: a worker restarted for memory took the data scattered
+    to it, Dask cancelled every task, and the command died. Now a cancelled task is the machine's
+    fault: sent again as it was (never as the blank copy), and after LOST_TRIES losses left ungraded."""
+    from concurrent.futures import CancelledError, Future
+    from types import SimpleNamespace
+    from grader import grade
+
+    class Runner:  # answers each learner's first tasks with a cancellation
+        workers = 1
+
+        def __init__(self, losses):
+            self.losses, self.sent, self.lost_calls = losses, [], 0
+
+        def submit(self, task, shared):
+            self.sent.append(dict(task))
+            future = Future()
+            if sum(t["student"] == task["student"] for t in self.sent) <= self.losses[task["student"]]:
+                future.set_exception(CancelledError("lost"))
+            else:
+                future.set_result({"student": task["student"], "graded": True, "reason": task.get("reason")})
+            return future
+
+        def wait(self, futures):
+            return set(futures)
+
+        def lost(self):
+            self.lost_calls += 1
+
+    for student in ("once", "always"):
+        (tmp_path / student / "a").mkdir(parents=True)
+        (tmp_path / student / "a" / "a.ipynb").write_bytes(b"{}")
+    coursedir = SimpleNamespace(submitted_directory="submitted",
+                                format_path=lambda _, student, assignment: str(tmp_path / student / assignment))
+    shared = {"assignment": "a", "settings": {"max_file_bytes": 10**6, "max_learner_bytes": 10**6,
+                                              "max_learner_files": 10}}
+    runner = Runner({"once": 1, "always": 99})
+    reports = dict((learner["student"], report) for learner, report in
+                   grade.run_tasks(runner, [{"student": "once"}, {"student": "always"}], shared, coursedir, ["a"]))
+    assert reports["once"] == {"student": "once", "graded": True, "reason": None}
+    assert reports["always"]["graded"] is False
+    assert "lost with its workers 3 times" in reports["always"]["problems"]["a"][0]
+    assert [t["student"] for t in runner.sent].count("always") == grade.LOST_TRIES
+    assert not any(t.get("reason") for t in runner.sent), "a lost task is never sent as the blank copy"
+    assert runner.lost_calls == 1 + grade.LOST_TRIES

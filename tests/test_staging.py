@@ -62,3 +62,19 @@ def test_changed_grading_metadata_is_put_back(tmp_path):
     assert problems == ["the grading metadata of 3 cells had been changed; the student copy's was put back"]
     assert nbgrader_cells(nb) == nbgrader_cells(release()[ASSIGNMENT])
     assert "nbgrader" not in nb.cells[-1].metadata
+
+
+def test_a_notebook_of_a_million_empty_objects_is_refused_unread(tmp_path):
+    """3 MB of `{}` would take gigabytes and a minute to parse and validate (the red team crashed a
+    Dask worker with it): it is graded as the blank copy, with its count said, before any parsing."""
+    import json
+    from grader.notebook import MAX_CONTAINERS
+    nb = nbformat.reads(HONEST["honest-full"](ROOT)[NOTEBOOK].decode(), as_version=4)
+    nb.metadata["x"] = [{}] * 1_000_000
+    release = {NOTEBOOK[:-len(".ipynb")]: nbformat.read(ROOT / "release" / ASSIGNMENT / NOTEBOOK, as_version=4)}
+    problems = stage_submission({NOTEBOOK: json.dumps(nb).encode()}, release, tmp_path)
+    [problem] = problems[NOTEBOOK[:-len(".ipynb")]]
+    assert "1,00" in problem and "JSON objects and lists" in problem and "blank student copy" in problem
+    for path in [*ROOT.glob("source/*/*.ipynb"), *ROOT.glob("notebooks/*.ipynb")]:  # the course's own: far under
+        data = path.read_bytes()
+        assert data.count(b"{") + data.count(b"[") < MAX_CONTAINERS // 20, path
