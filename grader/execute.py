@@ -39,7 +39,7 @@ from traitlets import Bool, Enum, Integer, List, Unicode, default
 
 from . import heldout, kernel_side
 from .judge import Judge, LearnerError, error_name, error_text
-from .notebook import add_note, cell_name, code_cells, grade_id, is_learner_cell, is_test_cell
+from .notebook import add_note, cell_name, code_cells, is_learner_cell, is_test_cell
 from .own_work import own_work_violations
 from .sandbox import SandboxedKernelManager, sandbox_problem
 from .tamper import (bound_names, import_aliases, imports_not_installed, locked_callables, protected_modules,
@@ -114,8 +114,7 @@ class GuardedExecute(Execute):
         aliases = import_aliases(locked + learner, protected)
         watched = locked_callables(locked)
         self._own_work_cells = code_cells(nb, is_learner_cell)
-        self._own_work_names = [(grade_id(c) or str(i + 1), c.source) for i, c in enumerate(nb.cells)
-                                if c.cell_type == "code" and is_learner_cell(c)]  # (own_work quotes them itself)
+        self._own_work_names = [(name.strip("'"), source) for name, source in self._own_work_cells]  # own_work quotes them
         for name, source in self._own_work_cells:
             for what in tampering_in_code(source, aliases, protected, watched):
                 self._tamper(f"cell {name} {what}")

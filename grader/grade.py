@@ -70,8 +70,8 @@ class ClassGrading(Application):
                              "left out of grading, with a PROBLEM line").tag(config=True)
     max_learner_bytes = Integer(200_000_000, help="Bytes all the files a learner handed in may hold together; "
                                 "the files past it are left out, with a PROBLEM line").tag(config=True)
-    max_learner_files = Integer(1000, help="Files a learner may hand in; the files past it (in name order) are "
-                                "left out, with a PROBLEM line").tag(config=True)
+    max_learner_files = Integer(1000, help="Files a learner may hand in; the files past it (notebooks first, "
+                                "then in name order) are left out, with a PROBLEM line").tag(config=True)
     root = Unicode(".", help="The course root").tag(config=True)
     report = Unicode("", help="File to write one line of JSON to per learner graded, as each finishes: "
                      "student, graded, seconds, cell_seconds, problems, each cell's [score, max score], "

@@ -71,7 +71,7 @@ def printable(text):
     return re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", text)
 
 
-MAX_CONTAINERS = 100_000  # JSON objects and lists a handed-in notebook may hold (a learner's has a few thousand)
+MAX_CONTAINERS = 100_000  # JSON objects and lists a handed-in notebook may hold (a learner's has under 1,000)
 
 
 def read_notebook(data, name):

@@ -48,10 +48,11 @@ WIDENS_CORES = reference_with("import os\nos.sched_setaffinity(0, range(os.cpu_c
 PINNED = os.cpu_count() >= 2  # each worker started on a core of its own (taskset)
 
 
+LEARNERS = {**HONEST, "widens-cores": WIDENS_CORES, **{name: build for name, (build, _) in HOSTILE.items()}}
+
+
 def build(course, name):
-    if name == "widens-cores":
-        return WIDENS_CORES(course)
-    return HONEST[name](course) if name in HONEST else HOSTILE[name][0](course)
+    return LEARNERS[name](course)
 
 
 def _dask(course, *args, log, cores=None):
