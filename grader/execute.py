@@ -13,8 +13,8 @@ kernel; the verdicts are decided outside it:
 - the kernel runs in a sandbox by allowlist (grader/sandbox.py): the Python environment, the data
   it needs (held-out test sets without their labels, grader/heldout.py) and an empty working
   folder, as an unprivileged user, with its memory, processes and cores capped by cgroups;
-- calls into PyTorch's built-ins that the assignment asks the learner to write are found in the
-  learner's code (grader/own_work.py): that function's checks score 0;
+- each graded function's code may use only what its part lists (`OWN_WORK` in the helper cell,
+  grader/own_work.py): a function that uses anything else scores 0 on its checks;
 - a kernel that does not start is retried (the machine's fault, never the learner's); a dead or
   stuck kernel is replaced and grading goes on; everything the kernel sends back counts against
   `output_limit` per cell, metadata included;
@@ -40,7 +40,7 @@ from traitlets import Bool, Enum, Integer, List, Unicode, default
 from . import heldout, kernel_side
 from .judge import Judge, LearnerError, error_name, error_text
 from .notebook import add_note, cell_name, code_cells, is_learner_cell, is_test_cell
-from .own_work import own_work_violations
+from .own_work import notebook_violations, own_work_violations
 from .sandbox import SandboxedKernelManager, sandbox_problem
 from .tamper import (bound_names, import_aliases, imports_not_installed, locked_callables, protected_modules,
                      rebinds_locked_names, tampering_in_code)
@@ -123,9 +123,9 @@ class GuardedExecute(Execute):
             self._tamper(what)
         for what in rebinds_locked_names(self._own_work_cells, helpers):
             self._tamper(what)
-        for reasons in own_work_violations(self._own_work_names, {"the notebook": []}, anywhere=True).values():
-            for what in reasons:
-                self._tamper(what)
+        self._locked_sources = locked
+        for what in notebook_violations(self._own_work_names, locked):
+            self._tamper(what)
         self._own_work = None  # found once the helper cells have said what is the learner's own work
         self._cell_seconds = 0.0
         with tempfile.TemporaryDirectory(prefix="course-judge-") as views:
@@ -336,10 +336,10 @@ class GuardedExecute(Execute):
         cell.execution_count = None
         self._sent_back = 0
         if self._own_work is None:
-            self._own_work = own_work_violations(self._own_work_names, self._judge.ns.get("BUILTIN_NAMES") or {},
-                                                 anywhere=True)
+            self._own_work = own_work_violations(self._own_work_names, self._judge.ns.get("OWN_WORK") or {},
+                                                 self._locked_sources)
             for name, reasons in self._own_work.items():
-                self._problems.append(f"{name} is not the learner's own work ({'; '.join(reasons)}): "
+                self._problems.append(f"{name} uses what its part does not allow ({'; '.join(reasons)}): "
                                       f"the checks of {name} score 0")
         printed, error = await self._in_thread(self._judge.run, cell.source, self._seed(cell_name(cell, index)))
         if printed:
@@ -349,8 +349,9 @@ class GuardedExecute(Execute):
             error = LearnerError("GradingIntegrityError", "the submission changes what the tests rely on or reaches "
                                  "past its own code (" + "; ".join(self._tampering[:3]) + "), so no test counts")
         elif error is None and used:
-            error = LearnerError("NotOwnWork", f"{', '.join(used)} reaches PyTorch's built-in that it should "
-                                 f"implement ({'; '.join(self._own_work[used[0]])}), so this check scores 0")
+            error = LearnerError("NotOwnWork", f"{', '.join(used)} uses what its part does not allow "
+                                 f"({'; '.join(self._own_work[used[0]])}), so this check scores 0: write it with "
+                                 "what the part lists in OWN_WORK (the helper cell)")
         if error is not None:
             cell.outputs.append(_error(error_name(error), error_text(error)))
         if self._sent_back > self.output_limit:

@@ -210,7 +210,7 @@ def rebinds_locked_names(learner_cells, locked_sources):
                     imports[a.asname or a.name] = f"{node.module}.{a.name}"
         relied_on |= {n.name for n in (tree.body if tree else [])
                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    relied_on |= set(imports) | {"BUILTIN_NAMES"}
+    relied_on |= set(imports) | {"OWN_WORK"}
     found = []
     for cell_name, source in learner_cells:
         tree = _parse(source)

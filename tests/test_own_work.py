@@ -1,639 +1,410 @@
-"""grader/own_work.py: the static check that a learner wrote the losses and optimizers themselves.
+"""grader/own_work.py: "implement it yourself" by allowlist, read from the learner's source.
 
-Pure and fast: source text only, no kernel, no torch.
+Pure and fast: source text only, no kernel. The attacks are written as a learner who reads the
+grader's source would write them; the honest corpus (tests/kit/honest.py) is many styles of correct
+code, every one of which must pass.
 """
 import ast
-import base64
 
 import nbformat
 import pytest
 
 from conftest import ROOT
-from grader.own_work import own_work_violations
+from grader.course import assignments
+from grader.notebook import is_learner_cell
+from grader.own_work import Allowed, VOCABULARIES, notebook_violations, own_work_violations
+from kit.honest import HONEST, SCRATCH
 
 
-def notebook_builtin_names(assignment):
-    """The BUILTIN_NAMES dict the notebook's locked cells define, if they define one."""
-    nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "BUILTIN_NAMES" in cell.source:
-            names = {}  # the cell's constant assignments, run as the judge runs them (no imports needed)
+def notebook(assignment):
+    return nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+
+
+def own_work_lists(assignment):
+    """The OWN_WORK dict the notebook's locked cells define: their constant assignments, run as the
+    judge runs them (no imports needed)."""
+    names = {}
+    for cell in notebook(assignment).cells:
+        if cell.cell_type == "code" and not is_learner_cell(cell) and "OWN_WORK" in cell.source:
             for stmt in ast.parse(cell.source).body:
                 if isinstance(stmt, ast.Assign):
                     try:
                         exec(compile(ast.Module([stmt], []), "<cell>", "exec"), names)
-                    except NameError:  # an assignment that needs the cell's functions: not a constant
+                    except NameError:  # needs the cell's functions: not a constant
                         pass
-            return names.get("BUILTIN_NAMES")
-    return {}
+    return names.get("OWN_WORK", {})
 
 
-def with_notebook(assignment, names):
-    """`names`, with what the notebook's BUILTIN_NAMES adds."""
-    merged = {k: list(v) for k, v in names.items()}
-    for k, v in notebook_builtin_names(assignment).items():
-        merged.setdefault(k, [])
-        merged[k] += [n for n in v if n not in merged[k]]
-    return merged
-
-
-# What each function of the learner's must not reach (loss_functions: the notebook's BUILTIN_NAMES
-# and nn's classes; optimizers: the torch optimizer, and every torch optimizer through "Optimizer").
-LOSSES = {
-    "mse_loss": ["mse_loss", "MSELoss"],
-    "l1_loss": ["l1_loss", "L1Loss"],
-    "huber_loss": ["huber_loss", "smooth_l1_loss", "HuberLoss", "SmoothL1Loss"],
-    "binary_cross_entropy": ["binary_cross_entropy", "BCELoss"],
-    "binary_cross_entropy_with_logits": ["binary_cross_entropy_with_logits", "BCEWithLogitsLoss"],
-    "cross_entropy": ["cross_entropy", "cross_entropy_loss", "CrossEntropyLoss"],
-    "multi_margin_loss": ["multi_margin_loss", "MultiMarginLoss"],
-}
-OPTIMIZERS = {"MySGD": ["SGD", "Optimizer"], "MyAdam": ["Adam", "Optimizer"], "MyRMSprop": ["RMSprop", "Optimizer"]}
-LOSSES = with_notebook("loss_functions", LOSSES)
-OPTIMIZERS = with_notebook("optimizers", OPTIMIZERS)
-NOTEBOOKS = {"loss_functions": LOSSES, "optimizers": OPTIMIZERS}
+def locked(assignment):
+    return [c.source for c in notebook(assignment).cells if c.cell_type == "code" and not is_learner_cell(c)]
 
 
 def editable_cells(assignment):
     """(grade_id, source) of every code cell a learner can edit, with the reference solutions in them."""
-    nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     cells = []
-    for i, cell in enumerate(nb.cells):
-        meta = cell.metadata.get("nbgrader", {})
-        if cell.cell_type == "code" and (meta.get("solution") or not meta.get("locked")):
-            cells.append((meta.get("grade_id", f"cell_{i}"), cell.source))
+    for i, cell in enumerate(notebook(assignment).cells):
+        if cell.cell_type == "code" and is_learner_cell(cell):
+            cells.append((cell.metadata.get("nbgrader", {}).get("grade_id", f"{i + 1}"), cell.source))
     return cells
 
 
-def reference_without(assignment, grade_id):
-    return [(name, src) for name, src in editable_cells(assignment) if name != grade_id]
+def replaced(assignment, grade_id, source, *more):
+    cells = [(name, source if name == grade_id else src) for name, src in editable_cells(assignment)]
+    assert any(name == grade_id for name, _ in cells), grade_id
+    return cells + list(more)
 
 
-@pytest.mark.parametrize("assignment", sorted(NOTEBOOKS))
-def test_reference_solutions_reach_nothing(assignment):
+def check(assignment, cells):
+    return own_work_violations(cells, own_work_lists(assignment), locked(assignment))
+
+
+def notebook_check(assignment, cells):
+    return notebook_violations(cells, locked(assignment))
+
+
+GRADED = {"loss_functions": ["mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
+                             "binary_cross_entropy_with_logits", "cross_entropy", "multi_margin_loss"],
+          "optimizers": ["train", "MySGD", "MyAdam", "MyRMSprop"],
+          "mnist_classifier": ["MNISTNet", "train_one_epoch", "evaluate"]}
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_every_graded_function_has_a_list_and_every_list_is_readable(assignment):
+    lists = own_work_lists(assignment)
+    assert sorted(lists) == sorted(GRADED[assignment])
+    for entries in lists.values():
+        Allowed(entries)  # an unknown vocabulary raises
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_reference_solutions_pass(assignment):
     cells = editable_cells(assignment)
     assert any("BEGIN SOLUTION" in src for _, src in cells)
-    assert own_work_violations(cells, NOTEBOOKS[assignment]) == {}
+    assert check(assignment, cells) == {}
+    assert notebook_check(assignment, cells) == []
+
+
+HONEST_CASES = [(a, cell, i, src) for a, cells in HONEST.items() for cell, variants in cells.items()
+                for i, src in enumerate(variants)]
+
+
+@pytest.mark.parametrize("case", HONEST_CASES, ids=[f"{a}-{c}-{i}" for a, c, i, _ in HONEST_CASES])
+def test_honest_variant_passes(case):
+    assignment, cell, _, source = case
+    cells = replaced(assignment, cell, source)
+    assert check(assignment, cells) == {}
+    assert notebook_check(assignment, cells) == []
+
+
+def test_the_honest_corpus_has_five_styles_of_every_graded_function():
+    for assignment, names in GRADED.items():
+        variants = HONEST[assignment]
+        assert len(variants) == len(names) and all(len(v) >= 5 for v in variants.values()), assignment
+
+
+SCRATCH_CASES = [(a, i, src) for a, cells in SCRATCH.items() for i, src in enumerate(cells)]
+
+
+@pytest.mark.parametrize("case", SCRATCH_CASES, ids=[f"{a}-{i}" for a, i, _ in SCRATCH_CASES])
+def test_scratch_cells_may_use_the_built_ins(case):
+    assignment, _, source = case
+    cells = editable_cells(assignment) + [("scratch", source)]
+    assert check(assignment, cells) == {}
+    assert notebook_check(assignment, cells) == []
 
 
 # ----------------------------------------------------------------------------------------------
-# Attacks: (id, assignment, cell it replaces, [(cell name, source)], the name caught, a word of the reason)
+# Attacks on a graded function: (id, assignment, cell replaced, source, extra cells, name caught, words)
 
-SECRET = base64.b64encode(b"def mse_loss(pred, target):\n    return F.mse_loss(pred, target)\n").decode()
-
+A = "loss_functions"
+O = "optimizers"
+M = "mnist_classifier"
 ATTACKS = [
-    ("torch_ops_aten", "loss_functions", "mse_loss_solution", [("mse_loss_solution", '''
-def mse_loss(pred, target):
-    return torch.ops.aten.mse_loss(pred, target)
-''')], "mse_loss", "calls torch.ops.aten.mse_loss"),
-    ("torch_C_nn", "loss_functions", "l1_loss_solution", [("l1_loss_solution", '''
-def l1_loss(pred, target):
-    return torch._C._nn.l1_loss(pred, target, 1)
-''')], "l1_loss", "calls torch._C._nn.l1_loss"),
-    ("getattr_concatenated", "loss_functions", "mse_loss_solution", [("mse_loss_solution", '''
-def mse_loss(pred, target):
-    return getattr(F, "mse" + "_loss")(pred, target)
-''')], "mse_loss", "uses getattr(F, 'mse_loss')"),
-    ("getattr_reversed_fstring", "loss_functions", "huber_loss_solution", [("huber_loss_solution", '''
-def huber_loss(pred, target, delta=1.0):
-    name = f"{'rebuh'[::-1]}_{'LOSS'.lower()}"
-    return getattr(F, name)(pred, target, delta=delta)
-''')], "huber_loss", "'huber_loss'"),
-    ("import_module", "loss_functions", "binary_cross_entropy_solution", [("binary_cross_entropy_solution", '''
-import importlib
-
-def binary_cross_entropy(probs, target):
-    functional = importlib.import_module("torch.nn.functional")
-    return functional.binary_cross_entropy(probs, target)
-''')], "binary_cross_entropy", "binary_cross_entropy"),
-    ("eval_string", "loss_functions", "cross_entropy_solution", [("cross_entropy_solution", '''
-def cross_entropy(logits, target):
-    return eval("F.cross_" + "entropy(logits, target)")
-''')], "cross_entropy", "uses eval()"),
-    ("exec_compile", "loss_functions", "multi_margin_loss_solution", [("multi_margin_loss_solution", '''
-def multi_margin_loss(scores, target, margin=1.0):
+    # the built-in, by every road the old denylist named and more
+    ("functional", A, "mse_loss_solution", "def mse_loss(pred, target):\n    return F.mse_loss(pred, target)\n",
+     (), "mse_loss", "uses torch.nn.functional.mse_loss"),
+    ("module_class", A, "l1_loss_solution", "def l1_loss(pred, target):\n    return nn.L1Loss()(pred, target)\n",
+     (), "l1_loss", "uses torch.nn.L1Loss"),
+    ("deep_path", A, "huber_loss_solution",
+     "def huber_loss(pred, target, delta=1.0):\n    return torch.nn.modules.loss.HuberLoss(delta=delta)(pred, target)\n",
+     (), "huber_loss", "torch.nn.modules.loss.HuberLoss"),
+    ("aten", A, "mse_loss_solution", "def mse_loss(pred, target):\n    return torch.ops.aten.mse_loss(pred, target)\n",
+     (), "mse_loss", "uses torch.ops.aten.mse_loss"),
+    ("torch_C", A, "l1_loss_solution", "def l1_loss(pred, target):\n    return torch._C._nn.l1_loss(pred, target, 1)\n",
+     (), "l1_loss", "uses torch._C._nn.l1_loss"),
+    ("import_as", A, "cross_entropy_solution",
+     "from torch.nn.functional import cross_entropy as ce\n\ndef cross_entropy(logits, target):\n    return ce(logits, target)\n",
+     (), "cross_entropy", "torch.nn.functional.cross_entropy"),
+    ("import_itself", A, "mse_loss_solution", "from torch.nn.functional import mse_loss\n", (), "mse_loss",
+     "imports torch.nn.functional.mse_loss"),
+    ("alias_module", A, "mse_loss_solution",
+     "import torch.nn.functional as G\n\ndef mse_loss(pred, target):\n    return G.mse_loss(pred, target)\n",
+     (), "mse_loss", "uses torch.nn.functional.mse_loss"),
+    ("module_as_value", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    f = [F][0]\n    return f.mse_loss(pred, target)\n", (), "mse_loss",
+     "uses torch.nn.functional"),
+    ("getattr_literal", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    return getattr(F, 'mse_loss')(pred, target)\n", (), "mse_loss", "uses torch.nn.functional"),
+    ("getattr_computed", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    return getattr(pred, 'ms' + 'e')(target)\n", (), "mse_loss", "computed attribute name"),
+    ("dict", A, "mse_loss_solution", "def mse_loss(pred, target):\n    return F.__dict__['mse_loss'](pred, target)\n",
+     (), "mse_loss", "__dict__"),
+    ("vars", A, "mse_loss_solution", "def mse_loss(pred, target):\n    return vars(F)['mse_loss'](pred, target)\n",
+     (), "mse_loss", "uses vars"),
+    ("eval", A, "cross_entropy_solution",
+     "def cross_entropy(logits, target):\n    return eval('F.cross_' + 'entropy(logits, target)')\n", (), "cross_entropy",
+     "uses eval"),
+    ("exec_compile", A, "multi_margin_loss_solution", '''def multi_margin_loss(scores, target, margin=1.0):
     out = {}
-    exec(compile("r = F.multi_margin_loss(s, t, margin=m)", "<x>", "exec"),
-         {"F": F, "s": scores, "t": target, "m": margin}, out)
+    exec(compile("r = f(s, t, margin=m)", "<x>", "exec"), {"f": out, "s": scores}, out)
     return out["r"]
-''')], "multi_margin_loss", "uses exec()"),
-    ("dunder_import_getattr", "loss_functions", "mse_loss_solution", [("mse_loss_solution", '''
-loss = getattr(__import__("torch").nn.functional, "mse_loss")
+''', (), "multi_margin_loss", "uses exec"),
+    ("dunder_import", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    return __import__('torch').nn.functional.mse_loss(pred, target)\n", (), "mse_loss",
+     "__import__"),
+    # C twins and other lookups the old list did not name
+    ("c_pickle", A, "binary_cross_entropy_solution", '''import _pickle
 
-def mse_loss(pred, target):
-    return loss(pred, target)
-''')], "mse_loss", "mse_loss"),
-    ("sys_modules", "loss_functions", "l1_loss_solution", [("l1_loss_solution", '''
-import sys
-
-def l1_loss(pred, target):
-    return sys.modules["torch.nn.functional"].l1_loss(pred, target)
-''')], "l1_loss", "l1_loss"),
-    ("vars_of_module", "loss_functions", "huber_loss_solution", [("huber_loss_solution", '''
-def huber_loss(pred, target, delta=1.0):
-    return vars(F)["huber_loss"](pred, target, delta=delta)
-''')], "huber_loss", "vars(F)['huber_loss']"),
-    ("module_dict", "loss_functions", "mse_loss_solution", [("mse_loss_solution", '''
-def mse_loss(pred, target):
-    return torch.nn.functional.__dict__["mse_loss"](pred, target)
-''')], "mse_loss", "__dict__"),
-    ("globals_lookup", "loss_functions", "cross_entropy_solution", [("cross_entropy_solution", '''
-def cross_entropy(logits, target):
-    return globals()["F"].cross_entropy(logits, target)
-''')], "cross_entropy", "cross_entropy"),
-    ("functional_alias", "loss_functions", "mse_loss_solution", [("mse_loss_solution", '''
-from torch.nn import functional as G
-
-def mse_loss(pred, target):
-    return G.mse_loss(pred, target)
-''')], "mse_loss", "calls G.mse_loss"),
-    ("import_as", "loss_functions", "l1_loss_solution", [("l1_loss_solution", '''
-from torch.nn.functional import l1_loss as _l1
-
-def l1_loss(pred, target):
-    return _l1(pred, target)
-''')], "l1_loss", "imports l1_loss from torch.nn.functional as _l1"),
-    ("exec_base64_top_level", "loss_functions", "mse_loss_solution", [("mse_loss_solution", f'''
-import base64
-exec(base64.b64decode("{SECRET}"))
-''')], "mse_loss", "uses exec()"),
-    ("lambda_in_another_cell", "loss_functions", "binary_cross_entropy_solution", [
-        ("scratch", "_bce = lambda p, t: F.binary_cross_entropy(p, t)\n"),
-        ("binary_cross_entropy_solution", '''
 def binary_cross_entropy(probs, target):
-    return _bce(probs, target)
-''')], "binary_cross_entropy", "calls F.binary_cross_entropy (at top level)"),
-    ("staticmethod_class_attribute", "loss_functions", "huber_loss_solution", [("huber_loss_solution", '''
-class _Impl:
-    impl = staticmethod(F.huber_loss)
+    return _pickle.loads(b"ctorch.nn.functional\\nbinary_cross_entropy\\n.")(probs, target)
+''', (), "binary_cross_entropy", "_pickle"),
+    ("c_operator", A, "mse_loss_solution", '''import _operator
+
+def mse_loss(pred, target):
+    return _operator.attrgetter("nn.functional.mse_loss")(torch)(pred, target)
+''', (), "mse_loss", "_operator"),
+    ("operator", A, "mse_loss_solution", '''from operator import attrgetter
+
+def mse_loss(pred, target):
+    return attrgetter("nn.functional.mse_loss")(torch)(pred, target)
+''', (), "mse_loss", "operator.attrgetter"),
+    ("imp", A, "l1_loss_solution", '''import _imp
+
+def l1_loss(pred, target):
+    return _imp.create_builtin  # anything of _imp
+''', (), "l1_loss", "_imp"),
+    ("frozen_importlib", A, "l1_loss_solution", '''from _frozen_importlib import _bootstrap
+
+def l1_loss(pred, target):
+    return _bootstrap._gcd_import("torch.nn.functional").l1_loss(pred, target)
+''', (), "l1_loss", "_frozen_importlib"),
+    ("ctypes", A, "l1_loss_solution", '''import _ctypes
+
+def l1_loss(pred, target):
+    return _ctypes.PyObj_FromPtr(0)
+''', (), "l1_loss", "_ctypes"),
+    ("traitlets_import_item", A, "huber_loss_solution", '''from traitlets.utils.importstring import import_item
 
 def huber_loss(pred, target, delta=1.0):
-    return _Impl.impl(pred, target, delta=delta)
-''')], "huber_loss", "uses F.huber_loss (in _Impl)"),
-    ("decorator_replaces_function", "loss_functions", "l1_loss_solution", [
-        ("scratch", '''
-def builtin(function):
-    return F.l1_loss
-'''), ("l1_loss_solution", '''
-@builtin
-def l1_loss(pred, target):
-    return (pred - target).abs().mean()
-''')], "l1_loss", "uses F.l1_loss (in builtin)"),
-    ("nn_modules_loss_class", "loss_functions", "mse_loss_solution", [("mse_loss_solution", '''
-def mse_loss(pred, target):
-    return torch.nn.modules.loss.MSELoss()(pred, target)
-''')], "mse_loss", "torch.nn.modules.loss.MSELoss"),
-    ("chr_codes_and_pydoc", "loss_functions", "mse_loss_solution", [("mse_loss_solution", '''
-import pydoc
+    return import_item("torch.nn.functional.huber_loss")(pred, target, delta=delta)
+''', (), "huber_loss", "traitlets.utils.importstring.import_item"),
+    ("jinja2", A, "cross_entropy_solution", '''import jinja2
 
-def mse_loss(pred, target):
-    where = "torch.nn.functional." + "".join(chr(c) for c in [109, 115, 101, 95, 108, 111, 115, 115])
-    return pydoc.locate(where)(pred, target)
-''')], "mse_loss", "naming mse_loss"),
-    ("monkeypatched_tensor_method", "loss_functions", "mse_loss_solution", [
-        ("scratch", "torch.Tensor.squared_error = F.mse_loss\n"),
-        ("mse_loss_solution", '''
-def mse_loss(pred, target):
-    return pred.squared_error(target)
-''')], "mse_loss", "uses F.mse_loss (at top level)"),
-    ("setattr_on_the_tensor_class", "loss_functions", "mse_loss_solution", [
-        ("scratch", 'setattr(type(torch.ones(1)), "squared_error", F.mse_loss)\n'),
-        ("mse_loss_solution", '''
-def mse_loss(pred, target):
-    return pred.squared_error(target)
-''')], "mse_loss", "uses F.mse_loss (at top level)"),
-    ("global_rebinding_helper", "loss_functions", "cross_entropy_solution", [
-        ("cross_entropy_solution", '''
 def cross_entropy(logits, target):
-    return (torch.logsumexp(logits, 1) - logits.gather(1, target[:, None])[:, 0]).mean()
-'''), ("scratch", '''
-def _swap():
-    global cross_entropy
-    cross_entropy = F.cross_entropy
+    run = jinja2.Environment().compile_expression("f.cross_entropy(x, y)")
+    return run(f=F, x=logits, y=target)
+''', (), "cross_entropy", "jinja2"),
+    ("benchmark_timer", A, "mse_loss_solution", '''import torch.utils.benchmark as benchmark
 
-_swap()
-''')], "cross_entropy", "uses F.cross_entropy (in _swap)"),
-    ("attrgetter", "loss_functions", "multi_margin_loss_solution", [("multi_margin_loss_solution", '''
-import operator
+def mse_loss(pred, target):
+    box = {}
+    benchmark.Timer("box['r'] = F.mse_loss(a, b)", globals={"box": box, "F": F, "a": pred, "b": target}).timeit(1)
+    return box["r"]
+''', (), "mse_loss", "torch.utils.benchmark"),
+    ("pydoc_locate", A, "mse_loss_solution", '''import pydoc
 
-def multi_margin_loss(scores, target, margin=1.0):
-    return operator.attrgetter("nn.functional.multi_margin_loss")(torch)(scores, target, margin=margin)
-''')], "multi_margin_loss", "attrgetter('nn.functional.multi_margin_loss')"),
-    ("timeit_magic_and_shell", "loss_functions", "mse_loss_solution", [("mse_loss_solution", '''
-!echo hello
 def mse_loss(pred, target):
-    return ((pred - target) ** 2).mean()
-''')], "mse_loss", "runs a shell command"),
-    ("list_of_builtins", "loss_functions", "mse_loss_solution", [
-        ("scratch", "LOSSES = []\nLOSSES.append(F.mse_loss)\n"),
-        ("mse_loss_solution", '''
+    return pydoc.locate("torch.nn.functional.mse_loss")(pred, target)
+''', (), "mse_loss", "pydoc"),
+    ("pkgutil_resolve", A, "mse_loss_solution", '''def mse_loss(pred, target):
+    import pkgutil
+    return pkgutil.resolve_name("torch.nn.functional:mse_loss")(pred, target)
+''', (), "mse_loss", "imports pkgutil"),
+    ("numpy_lookup", A, "mse_loss_solution", '''import numpy as np
+
 def mse_loss(pred, target):
-    return LOSSES[0](pred, target)
-''')], "mse_loss", "uses F.mse_loss (at top level)"),
-    ("getattribute_of_object", "loss_functions", "mse_loss_solution", [("mse_loss_solution", '''
-def mse_loss(pred, target):
-    return object.__getattribute__(F, "mse" "_loss")(pred, target)
-''')], "mse_loss", "uses object.__getattribute__"),
-    ("rot13_name", "loss_functions", "l1_loss_solution", [("l1_loss_solution", '''
-import codecs
+    return np.lib.utils.safe_eval("1")
+''', (), "mse_loss", "numpy.lib"),
+    ("ipython_history", A, "mse_loss_solution", '''def mse_loss(pred, target):
+    return get_ipython().ev("F.mse_loss(pred, target)")
+''', (), "mse_loss", "uses get_ipython"),
+    ("in_history", A, "mse_loss_solution", "def mse_loss(pred, target):\n    return In[-1]\n", (), "mse_loss", "uses In"),
+    ("star_import", A, "mse_loss_solution",
+     "from torch.nn.functional import *\n\ndef mse_loss(pred, target):\n    return smooth_l1_loss(pred, target, beta=1e-12)\n",
+     (), "mse_loss", "uses smooth_l1_loss"),
+    # the student copy's helpers: gadgets and references
+    ("helper_run_loss", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    return run_loss(mse_loss, [pred, target], (), {})['value']\n", (), "mse_loss",
+     "uses run_loss, a helper of the notebook's locked cells"),
+    ("reference_train", O, "train_solution",
+     "def train(model, inputs, targets, loss_fn, optimizer, epochs):\n"
+     "    return reference_train(model, inputs, targets, loss_fn, optimizer, epochs)\n", (), "train", "reference_train"),
+    ("slip_rule", O, "my_adam_solution", '''class MyAdam:
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.params = list(params)
+        self.update = adam_slips(lr, betas, eps)[0][2]
+''', (), "MyAdam", "adam_slips"),
+    ("name_resolver_helper", O, "my_sgd_solution", '''class MySGD:
+    def __init__(self, params, lr, momentum=0.0):
+        self.steps = optimizer_steps
+''', (), "MySGD", "optimizer_steps"),
+    ("mnist_helper", M, "mnist_net_solution", '''class MNISTNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = small_model("mlp", 0)
+
+    def forward(self, x):
+        return self.net(x)
+''', (), "MNISTNet", "small_model"),
+    # torch.optim, and a pretrained or foreign model
+    ("torch_optim", O, "my_adam_solution", '''class MyAdam:
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.inner = torch.optim.Adam(params, lr=lr, betas=betas, eps=eps)
+
+    def zero_grad(self):
+        self.inner.zero_grad()
+
+    def step(self):
+        self.inner.step()
+''', (), "MyAdam", "torch.optim.Adam"),
+    ("subclass", O, "my_sgd_solution", "class MySGD(torch.optim.SGD):\n    pass\n", (), "MySGD", "torch.optim.SGD"),
+    ("functional_optim", O, "my_rmsprop_solution", '''from torch.optim import _functional
+
+class MyRMSprop:
+    def step(self):
+        _functional.rmsprop
+''', (), "MyRMSprop", "torch.optim._functional"),
+    ("torchvision_model", M, "mnist_net_solution", '''import torchvision
+
+class MNISTNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = torchvision.models.resnet18(num_classes=10)
+''', (), "MNISTNet", "torchvision.models.resnet18"),
+    ("torch_nn_loss_in_loop", M, "train_one_epoch_solution", '''def train_one_epoch(model, loader, loss_fn, optimizer, device):
+    return torch.optim.SGD
+''', (), "train_one_epoch", "torch.optim.SGD"),
+    # what reaches the function from elsewhere: helpers, tables, defaults, decorators, changes
+    ("helper_in_other_cell", A, "mse_loss_solution", "def mse_loss(pred, target):\n    return _impl(pred, target)\n",
+     (("scratch", "def _impl(a, b):\n    return F.mse_loss(a, b)\n"),), "mse_loss", "torch.nn.functional.mse_loss"),
+    ("table_filled_later", A, "mse_loss_solution", "IMPLS = []\n\ndef mse_loss(pred, target):\n    return IMPLS[0](pred, target)\n",
+     (("scratch", "alias = IMPLS\nalias.append(F.mse_loss)\n"),), "mse_loss", "torch.nn.functional.mse_loss"),
+    ("global_set_by_a_call", A, "l1_loss_solution", '''IMPL = None
+
+def set_impl(f):
+    global IMPL
+    IMPL = f
 
 def l1_loss(pred, target):
-    return getattr(F, codecs.decode("y1_ybff", "rot13"))(pred, target)
-''')], "l1_loss", "uses getattr(F, 'l1_loss')"),
-    ("subclasses_of_the_loss_base", "loss_functions", "mse_loss_solution", [("mse_loss_solution", '''
-def mse_loss(pred, target):
-    found = [c for c in torch.nn.modules.loss._Loss.__subclasses__() if c.__name__.startswith("MSE")]
-    return found[0]()(pred, target)
-''')], "mse_loss", "__subclasses__"),
-    ("default_argument", "loss_functions", "cross_entropy_solution", [("cross_entropy_solution", '''
-def cross_entropy(logits, target, _impl=F.cross_entropy):
-    return _impl(logits, target)
-''')], "cross_entropy", "uses F.cross_entropy"),
-    ("subclass_of_the_nn_loss", "loss_functions", "binary_cross_entropy_with_logits_solution", [
-        ("binary_cross_entropy_with_logits_solution", '''
-class _Stable(nn.BCEWithLogitsLoss):
+    return IMPL(pred, target)
+''', (("scratch", "set_impl(nn.L1Loss())\n"),), "l1_loss", "torch.nn.L1Loss"),
+    ("changed_by_a_helper", A, "l1_loss_solution", '''class Box:
     pass
 
-def binary_cross_entropy_with_logits(logits, target):
-    return _Stable()(logits, target)
-''')], "binary_cross_entropy_with_logits", "uses nn.BCEWithLogitsLoss (in _Stable)"),
-    ("ipython_eval", "loss_functions", "mse_loss_solution", [("mse_loss_solution", '''
-def mse_loss(pred, target):
-    return get_ipython().ev("F.mse_" + "loss(pred, target)")
-''')], "mse_loss", "uses get_ipython().ev"),
-    ("timeit_setup_runs_code", "loss_functions", "mse_loss_solution", [("scratch", '''%%timeit exec(chr(120))
-mse_loss(torch.ones(2), torch.zeros(2))
-''')], "mse_loss", "uses exec() (at top level)"),
-    ("helper_that_patches_its_argument", "optimizers", "my_adam_solution", [
-        ("my_adam_solution", '''
-def patch(cls, step):
-    cls.step = step
+BOX = Box()
 
-class MyAdam:
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+def l1_loss(pred, target):
+    return BOX.run(pred, target)
+''', (("scratch", "def fill(box):\n    box.run = F.l1_loss\n\nfill(BOX)\n"),), "l1_loss", "torch.nn.functional.l1_loss"),
+    ("setattr_on_the_class", O, "my_sgd_solution", '''class MySGD:
+    def __init__(self, params, lr, momentum=0.0):
         self.params = list(params)
-'''), ("scratch", "patch(MyAdam, torch.optim.Adam.step)\n")], "MyAdam", "uses torch.optim.Adam.step (at top level)"),
-    ("optimizer_subclasses", "optimizers", "my_sgd_solution", [("my_sgd_solution", '''
-class MySGD:
+''', (("scratch", "setattr(MySGD, 'step', torch.optim.SGD.step)\n"),), "MySGD", "torch.optim.SGD.step"),
+    ("attribute_of_the_class", O, "my_sgd_solution", "class MySGD:\n    pass\n",
+     (("scratch", "MySGD.step = torch.optim.SGD.step\nMySGD.__init__ = torch.optim.SGD.__init__\n"),), "MySGD",
+     "torch.optim.SGD"),
+    ("default_argument", A, "mse_loss_solution",
+     "def mse_loss(pred, target, impl=F.mse_loss):\n    return impl(pred, target)\n", (), "mse_loss",
+     "torch.nn.functional.mse_loss"),
+    ("decorator", A, "mse_loss_solution",
+     "def use(f):\n    return lambda g: f\n\n@use(F.mse_loss)\ndef mse_loss(pred, target):\n    pass\n", (), "mse_loss",
+     "torch.nn.functional.mse_loss"),
+    ("rebound_later", A, "mse_loss_solution", "def mse_loss(pred, target):\n    return ((pred - target) ** 2).mean()\n",
+     (("scratch", "mse_loss = F.mse_loss\n"),), "mse_loss", "torch.nn.functional.mse_loss"),
+    ("lambda_in_a_table", A, "huber_loss_solution",
+     "LOSSES = {'h': lambda p, t, d: F.huber_loss(p, t, delta=d)}\n\ndef huber_loss(pred, target, delta=1.0):\n"
+     "    return LOSSES['h'](pred, target, delta)\n", (), "huber_loss", "torch.nn.functional.huber_loss"),
+    ("metaclass", O, "my_sgd_solution", "class MySGD(metaclass=type(torch.optim.SGD)):\n    pass\n", (), "MySGD",
+     "torch.optim.SGD"),
+    ("private_attribute", O, "my_sgd_solution", '''class MySGD:
     def __init__(self, params, lr, momentum=0.0):
-        kinds = {c.__name__: c for c in torch.optim.Optimizer.__subclasses__()}
-        self.inner = kinds["S" + "GD"](params, lr=lr, momentum=momentum)
-''')], "MySGD", "__subclasses__"),
-    ("from_torch_import_optim", "optimizers", "my_rmsprop_solution", [("my_rmsprop_solution", '''
-from torch import optim as o
-
-class MyRMSprop:
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8):
-        self.inner = o.RMSprop(params, lr=lr, alpha=alpha, eps=eps)
-''')], "MyRMSprop", "calls o.RMSprop"),
-    # optimizers
-    ("optimizer_in_a_list", "optimizers", "my_sgd_solution", [("my_sgd_solution", '''
-class MySGD:
-    def __init__(self, params, lr, momentum=0.0):
-        self.inner = [torch.optim.SGD(params, lr, momentum=momentum)]
-
-    def zero_grad(self):
-        self.inner[0].zero_grad()
-
-    def step(self):
-        self.inner[0].step()
-''')], "MySGD", "calls torch.optim.SGD"),
-    ("partial_in_a_list", "optimizers", "my_adam_solution", [("my_adam_solution", '''
-import functools
-
-class MyAdam:
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        self.make = [functools.partial(torch.optim.Adam, lr=lr, betas=betas, eps=eps)]
-        self.inner = self.make[0](params)
-
-    def zero_grad(self):
-        self.inner.zero_grad()
-
-    def step(self):
-        self.inner.step()
-''')], "MyAdam", "uses torch.optim.Adam"),
-    ("subclass", "optimizers", "my_adam_solution", [("my_adam_solution", '''
-class MyAdam(torch.optim.Adam):
-    pass
-''')], "MyAdam", "uses torch.optim.Adam"),
-    ("optimizer_base_class", "optimizers", "my_sgd_solution", [("my_sgd_solution", '''
-class MySGD(torch.optim.Optimizer):
-    def __init__(self, params, lr, momentum=0.0):
-        super().__init__(params, dict(lr=lr, momentum=momentum))
-
-    @torch.no_grad()
-    def step(self):
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is not None:
-                    p.add_(p.grad, alpha=-group["lr"])
-''')], "MySGD", "uses torch.optim.Optimizer"),
-    ("import_alias_other_cell", "optimizers", "my_adam_solution", [
-        ("scratch", "from torch.optim import Adam as A\n"),
-        ("my_adam_solution", '''
-class MyAdam:
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        self.inner = A(params, lr=lr, betas=betas, eps=eps)
-
-    def zero_grad(self):
-        self.inner.zero_grad()
-
-    def step(self):
-        self.inner.step()
-''')], "MyAdam", "imports Adam from torch.optim as A"),
-    ("module_alias", "optimizers", "my_rmsprop_solution", [("my_rmsprop_solution", '''
-opt = torch.optim
-
-class MyRMSprop:
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8):
-        self.inner = opt.RMSprop(params, lr=lr, alpha=alpha, eps=eps)
-
-    def zero_grad(self):
-        self.inner.zero_grad()
-
-    def step(self):
-        self.inner.step()
-''')], "MyRMSprop", "calls opt.RMSprop"),
-    ("optim_dict", "optimizers", "my_adam_solution", [("my_adam_solution", '''
-class MyAdam:
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        self.inner = torch.optim.__dict__["Ad" + "am"](params, lr=lr, betas=betas, eps=eps)
-
-    def zero_grad(self):
-        self.inner.zero_grad()
-
-    def step(self):
-        self.inner.step()
-''')], "MyAdam", "uses torch.optim.__dict__"),
-    ("bases_through_a_global", "optimizers", "my_adam_solution", [
-        ("scratch", 'Base = getattr(torch.optim, "Ad" + "am")\n'),
-        ("my_adam_solution", '''
-class MyAdam(Base):
-    def step(self):
-        return type(self).__bases__[0].step(self)
-''')], "MyAdam", "uses getattr(torch.optim, 'Adam')"),
-    ("functional_optimizer", "optimizers", "my_sgd_solution", [("my_sgd_solution", '''
-class MySGD:
-    def __init__(self, params, lr, momentum=0.0):
-        self.params, self.lr, self.momentum = list(params), lr, momentum
-        self.buffers = [None] * len(self.params)
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self):
-        torch.optim._functional.sgd(self.params, [p.grad for p in self.params], self.buffers,
-                                    weight_decay=0.0, momentum=self.momentum, lr=self.lr,
-                                    dampening=0.0, nesterov=False, maximize=False)
-''')], "MySGD", "torch.optim._functional"),
-    ("foreach_kernel", "optimizers", "my_rmsprop_solution", [("my_rmsprop_solution", '''
-class MyRMSprop:
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8):
-        self.params, self.lr, self.alpha, self.eps = list(params), lr, alpha, eps
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self):
-        torch._foreach_add_(self.params, [p.grad for p in self.params], alpha=-self.lr)
-''')], "MyRMSprop", "torch._foreach_add_"),
-    ("other_torch_optimizer", "optimizers", "my_adam_solution", [("my_adam_solution", '''
-class MyAdam:
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
-        self.inner = torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=0.0)
-
-    def zero_grad(self):
-        self.inner.zero_grad()
-
-    def step(self):
-        self.inner.step()
-''')], "MyAdam", "calls torch.optim.AdamW"),
-    ("rebinding_the_name", "optimizers", "my_sgd_solution", [("my_sgd_solution", "MySGD = torch.optim.SGD\n")],
-     "MySGD", "uses torch.optim.SGD (at top level)"),
-    ("method_patched_later", "optimizers", "my_rmsprop_solution", [
-        ("my_rmsprop_solution", '''
-class MyRMSprop:
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8):
-        self.param_groups = [dict(params=list(params), lr=lr, alpha=alpha, eps=eps, centered=False,
-                                  momentum=0, weight_decay=0, maximize=False, foreach=None,
-                                  differentiable=False, capturable=False)]
-        self.state = {}
-'''), ("scratch", "MyRMSprop.step = torch.optim.RMSprop.step\n")], "MyRMSprop", "torch.optim.RMSprop.step"),
-    ("type_setattr_on_the_class", "optimizers", "my_adam_solution", [
-        ("my_adam_solution", '''
-class MyAdam:
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
         self.params = list(params)
-'''), ("scratch", 'type.__setattr__(MyAdam, "step", torch.optim.Adam.step)\n')],
-     "MyAdam", "uses torch.optim.Adam.step (at top level)"),
-    ("star_import", "optimizers", "my_sgd_solution", [("my_sgd_solution", '''
-from torch.optim import *
 
-class MySGD:
-    def __init__(self, params, lr, momentum=0.0):
-        self.inner = SGD(params, lr=lr, momentum=momentum)
-''')], "MySGD", "star-imports torch.optim"),
-    ("escape_in_a_shared_helper", "optimizers", "my_sgd_solution", [("my_sgd_solution", '''
-def _make(name, *args, **kwargs):
-    return getattr(torch.optim, name)(*args, **kwargs)
-
-class MySGD:
-    def __init__(self, params, lr, momentum=0.0):
-        self.inner = _make(self.__class__.__name__[2:], params, lr=lr, momentum=momentum)
-''')], "MyAdam", "uses getattr() with a computed name (in _make)"),
+    def step(self):
+        for p in self.params:
+            p._version
+''', (), "MySGD", "._version"),
 ]
 
 
 @pytest.mark.parametrize("case", ATTACKS, ids=[a[0] for a in ATTACKS])
 def test_attack_is_caught(case):
-    _, assignment, replaced, cells, learner, reason = case
-    found = own_work_violations(reference_without(assignment, replaced) + cells, NOTEBOOKS[assignment])
-    assert learner in found, found
-    assert any(reason in r for r in found[learner]), found[learner]
+    _, assignment, cell, source, more, name, words = case
+    found = check(assignment, replaced(assignment, cell, source, *more))
+    assert name in found, found
+    assert any(words in r for r in found[name]), found[name]
     for reasons in found.values():
         assert 1 <= len(reasons) <= 5 and len(set(reasons)) == len(reasons)
-        assert all(len(r) < 120 for r in reasons)
+        assert all("line" in r and "`" in r for r in reasons)  # the cell, the line and its code
 
 
-def test_at_most_five_reasons():
-    cells = reference_without("loss_functions", "mse_loss_solution") + [("mse_loss_solution", '''
-def mse_loss(pred, target):
-    a = torch.ops.aten.mse_loss(pred, target)
-    b = getattr(F, "mse" + "_loss")(pred, target)
-    c = F.__dict__["mse_loss"](pred, target)
-    d = eval("F.mse_loss(pred, target)")
-    e = vars(F)["mse_loss"](pred, target)
-    return torch._C._nn.mse_loss(pred, target, 1) + a + b + c + d + e
-''')]
-    found = own_work_violations(cells, LOSSES)
-    assert list(found) == ["mse_loss"] and len(found["mse_loss"]) == 5
-    assert found["mse_loss"][0] == "cell 'mse_loss_solution' calls torch.ops.aten.mse_loss"
-
-
-def test_attack_counts_only_for_the_names_it_serves():
-    cells = reference_without("loss_functions", "mse_loss_solution") + [("mse_loss_solution", '''
-def mse_loss(pred, target):
-    return F.mse_loss(pred, target)
-''')]
-    assert own_work_violations(cells, LOSSES) == {"mse_loss": ["cell 'mse_loss_solution' calls F.mse_loss"]}
-
-
-def test_top_level_escape_counts_for_everyone():
-    cells = editable_cells("optimizers") + [("scratch", 'exec(open("mine.py").read())\n')]
-    found = own_work_violations(cells, OPTIMIZERS)
-    assert set(found) == set(OPTIMIZERS)
-    assert found["MyAdam"] == ["cell 'scratch' uses exec() (at top level)"]
-
-
-def test_a_cell_that_does_not_parse():
-    cells = editable_cells("loss_functions") + [("broken", "def mse_loss(pred, target:\n    return F.mse_loss(pred)\n")]
-    found = own_work_violations(cells, LOSSES)
+def test_an_attack_counts_only_for_the_function_it_serves():
+    found = check(A, replaced(A, "mse_loss_solution", "def mse_loss(pred, target):\n    return F.mse_loss(pred, target)\n"))
     assert list(found) == ["mse_loss"]
-    assert found["mse_loss"][0].startswith("cell 'broken' does not parse")
-    assert own_work_violations(editable_cells("loss_functions") + [("broken", "1 +")], LOSSES) == {}
+    assert found["mse_loss"] == ["cell 'mse_loss_solution' line 2: `return F.mse_loss(pred, target)` uses "
+                                 "torch.nn.functional.mse_loss"]
 
 
 # ----------------------------------------------------------------------------------------------
-# Honest code, even unusual, is not flagged
+# What no cell may do, reached or not (a scratch cell that patches torch, or writes code to import)
 
-HONEST = [
-    ("getattr_constant_name", "optimizers", "my_sgd_solution", '''
-class MySGD:
-    """Plain SGD (like torch.optim.SGD), hyper-parameters read back with getattr."""
-
-    def __init__(self, params, lr, momentum=0.0):
-        self.params, self.lr, self.momentum = list(params), lr, momentum
-        self.buffers = [None] * len(self.params)
-
-    def __repr__(self):
-        return f"MySGD(lr={self.lr}, momentum={getattr(self, 'momentum')})"
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-    @torch.no_grad()
-    def step(self):
-        if not hasattr(self, "lr") or self.lr <= 0:
-            raise ValueError(f"SGD needs a positive lr, got {self.lr}")
-        for i, p in enumerate(self.params):
-            if p.grad is None:
-                continue
-            update = p.grad
-            if getattr(self, "momentum") != 0:
-                if self.buffers[i] is None:
-                    self.buffers[i] = p.grad.clone()
-                else:
-                    self.buffers[i].mul_(self.momentum).add_(p.grad)
-                update = self.buffers[i]
-            p.add_(update, alpha=-self.lr)
-'''),
-    ("shared_helper", "loss_functions", "cross_entropy_solution", '''
-def _mean_over_rows(values):
-    """Average over the rows; shared with multi_margin_loss."""
-    return values.mean()
-
-
-def cross_entropy(logits, target):
-    """Cross-entropy (like nn.CrossEntropyLoss())."""
-    assert logits.dim() == 2, "cross_entropy expects (N, C) logits, like F.cross_entropy"
-    true_logit = logits.gather(1, target.unsqueeze(1)).squeeze(1)
-    return _mean_over_rows(torch.logsumexp(logits, dim=1) - true_logit)
-'''),
-    ("docstring_and_comment_name_the_builtin", "loss_functions", "mse_loss_solution", '''
-def mse_loss(pred, target):
-    """Like nn.MSELoss() and F.mse_loss, written by hand."""
-    # F.mse_loss(pred, target) would do the same
-    """Squares below; F.mse_loss is the reference."""
-    diff = torch.where(pred > target, pred - target, target - pred)
-    print("mse_loss:", diff.shape)
-    return (diff.clamp(min=0) ** 2).mean()
-'''),
-    ("check_helper_and_own_base_class", "optimizers", "my_rmsprop_solution", '''
-class MyRMSprop(MySGD):
-    """RMSprop, sharing zero_grad with MySGD."""
-
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8):
-        super().__init__(params, lr)
-        self.alpha, self.eps = alpha, eps
-        self.square_avg = [torch.zeros_like(p) for p in self.params]
-        self.state = {"step": 0, "name": type(self).__name__}
-
-    @torch.no_grad()
-    def step(self):
-        self.state["step"] += 1
-        for i, p in enumerate(self.params):
-            if p.grad is None:
-                continue
-            self.square_avg[i].mul_(self.alpha).addcmul_(p.grad, p.grad, value=1 - self.alpha)
-            p.sub_(self.lr * p.grad / (self.square_avg[i].sqrt() + self.eps))
-
-
-def check(my_class, torch_class):
-    mine, theirs = make_params(((3,),), 0), make_params(((3,),), 0)
-    a, b = my_class(mine, lr=0.01), torch_class(theirs, lr=0.01)
-    for opt, params in ((a, mine), (b, theirs)):
-        opt.zero_grad()
-        toy_loss(params, [0], 1.0).backward()
-        opt.step()
-    return mine, theirs
-''', ("scratch", "check(MyRMSprop, torch.optim.RMSprop)\n")),
-    ("local_names_like_modules", "loss_functions", "l1_loss_solution", '''
-def l1_loss(pred, target, optim=None, F=None):
-    parts = [x for x in (pred - target).abs().flatten()]
-    return torch.stack(parts).mean() if optim is None else optim(F)
-'''),
+NOTEBOOK_ATTACKS = [
+    ("gc_patch", "import gc\ngc.get_referents(torch)[0]['mean'] = F.mse_loss\n", "imports gc"),
+    ("pickle_into_main", "import pickle\npickle.loads(b'...')\n", "imports pickle"),
+    ("ctypes", "import ctypes\n", "imports ctypes"),
+    ("c_twin", "import _pickle\n", "imports _pickle"),
+    ("importlib", "import importlib\nimportlib.import_module('gc')\n", "imports importlib"),
+    ("plt_reexport", "import matplotlib.pyplot as plt\nplt.importlib.import_module('gc')\n",
+     "uses matplotlib.pyplot.importlib.import_module"),
+    ("functional_reexport", "F.torch.library.impl('aten::mean', 'CPU')\n", "uses torch.nn.functional.torch"),
+    ("torch_library", "torch.library.impl('aten::mean', 'CPU')(lambda x: x)\n", "uses torch.library.impl"),
+    ("torch_load", "torch.load('x.pt', weights_only=False)\n", "uses torch.load"),
+    ("write_a_module", "open('statistics.py', 'w').write('import gc')\nimport statistics\n", "uses open"),
+    ("exec", "exec('import gc')\n", "uses exec"),
+    ("eval_builtins", "__builtins__.eval('1')\n", "uses __builtins__"),
+    ("get_ipython", "get_ipython().run_cell('import gc')\n", "runs the IPython command"),
+    ("shell", "!pip download gc\n", "runs the IPython command %system"),
+    ("writefile", "%%writefile statistics.py\nimport gc\n", "%writefile"),
+    ("private_attr", "torch.nn.functional.mse_loss.__globals__\n", "torch.nn.functional.mse_loss.__globals__"),
+    ("dunder_on_value", "x = (1).__class__.__base__\n", ".__base__"),
+    ("computed_setattr", "setattr(torch, 'me' + 'an', F.mse_loss)\n", "computed attribute name"),
+    ("numpy_load", "import numpy as np\nnp.load('x.npy', allow_pickle=True)\n", "uses numpy.load"),
+    ("os_system", "import os\nos.system('true')\n", "uses os.system"),
+    ("timeit_code", "%timeit import gc\n", "imports gc"),
 ]
 
 
-@pytest.mark.parametrize("case", HONEST, ids=[h[0] for h in HONEST])
-def test_honest_code_is_not_flagged(case):
-    _, assignment, replaced, source, *more = case
-    cells = reference_without(assignment, replaced) + [(replaced, source)] + more
-    assert own_work_violations(cells, NOTEBOOKS[assignment]) == {}
+@pytest.mark.parametrize("case", NOTEBOOK_ATTACKS, ids=[a[0] for a in NOTEBOOK_ATTACKS])
+def test_a_cell_no_learner_may_write(case):
+    _, source, words = case
+    found = notebook_check(A, editable_cells(A) + [("scratch", source)])
+    assert any(words in r for r in found), found
 
 
-def test_scratch_cells_may_use_the_built_ins():
-    losses = editable_cells("loss_functions") + [("scratch", '''
-%load_ext autoreload
-%autoreload 2
-%config InlineBackend.figure_format = "retina"
-%matplotlib inline
-%timeit mse_loss(torch.ones(3), torch.zeros(3))
-a, b = torch.randn(4), torch.randn(4)
-print(mse_loss(a, b), F.mse_loss(a, b), nn.MSELoss()(a, b))
-results = {"mse_loss": mse_loss(a, b).item()}
-''')]
-    assert own_work_violations(losses, LOSSES) == {}
-    optimizers = editable_cells("optimizers") + [("scratch", '''
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.linear = nn.Linear(1, 1)
-
-    def forward(self, x):
-        return self.linear(x)
-
-model = Net()
-x, y = regression_data()
-history = train(model, x, y, nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=0.01), 10)
-mine = train(model, x, y, nn.MSELoss(), MySGD(model.parameters(), lr=0.01), 10)
-compare_with_torch(MySGD, torch.optim.SGD, steps=5, lr=0.1)
-''')]
-    assert own_work_violations(optimizers, OPTIMIZERS) == {}
+def test_a_cell_that_does_not_parse_names_the_functions_it_mentions():
+    cells = editable_cells(A) + [("broken", "def mse_loss(pred, target:\n    return F.mse_loss(pred)\n")]
+    found = check(A, cells)
+    assert list(found) == ["mse_loss"] and "does not parse" in found["mse_loss"][0]
+    assert check(A, editable_cells(A) + [("broken", "1 +")]) == {}
 
 
-def test_a_built_in_beside_the_function_counts():
-    cells = reference_without("loss_functions", "mse_loss_solution") + [("mse_loss_solution", '''
-def mse_loss(pred, target):
-    return ((pred - target) ** 2).mean()
-
-print(mse_loss(torch.ones(2), torch.zeros(2)), F.mse_loss(torch.ones(2), torch.zeros(2)))
-''')]
-    found = own_work_violations(cells, LOSSES)  # the notebook forbids every built-in loss in every function
-    assert found["mse_loss"] == ["cell 'mse_loss_solution' calls F.mse_loss (at top level)"]
-    assert set(found) == set(LOSSES)
+def test_vocabularies_hold_no_lookup():
+    """The vocabularies are the course's allowlist: none of them names a module that evaluates text,
+    resolves names, walks objects or loads code, and no entry starts with an underscore."""
+    for name, entries in VOCABULARIES.items():
+        for entry in entries:
+            parts = entry.strip(".").split(".")
+            assert not any(p.startswith("_") for p in parts), (name, entry)
+            assert parts[0] not in {"importlib", "inspect", "gc", "ctypes", "pickle", "operator", "sys", "builtins",
+                                    "types", "functools", "pydoc", "pkgutil", "os"}, (name, entry)
+            assert entry not in {"torch.load", "torch.ops", "torch.library", "torch.jit", "torch.utils"}, (name, entry)

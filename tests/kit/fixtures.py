@@ -120,7 +120,7 @@ HOSTILE = {
     "patches-loss": (_cheat("import torch.nn as nn\nnn.MSELoss.forward = lambda self, pred, target: (pred * 0).sum()\n"),
                      "replaces torch.nn.MSELoss.forward"),
     "patches-quietly": (_cheat("setattr(__import__('torch').testing, 'assert_' + 'close', lambda *a, **k: None)\n"),
-                        "is not the learner's own work"),
+                        "uses __import__"),
     "equals-anything": (lambda course: notebook(course, {**_wrong_everywhere(), "question_loss_purpose_answer": (
         "class Anything(str):\n    def __eq__(self, other):\n        return True\n    __hash__ = str.__hash__\n\n"
         "answer_loss_purpose = Anything('z')\n")}), "__eq__ that says True to anything"),

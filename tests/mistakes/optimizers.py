@@ -21,9 +21,14 @@ MISTAKES = {
         "my_adam_solution": mutate(mutate(MY_ADAM, " / (1 - beta1 ** self.t[i])", ""), " / (1 - beta2 ** self.t[i])", ""),
     }, {"test_my_sgd_basic", "test_my_sgd_hidden", "test_my_adam_basic", "test_my_adam_hidden",
         "test_my_optimizers_in_my_train"}),
+    "onecounter": ({  # Adam's step count t kept once for all parameters, not per parameter
+        "my_adam_solution": mutate(mutate(MY_ADAM, "            self.t[i] += 1\n", ""), "beta1, beta2 = self.betas\n",
+                                   "beta1, beta2 = self.betas\n        self.t = [self.t[0] + 1] * len(self.params)\n"),
+    }, {"test_my_adam_basic", "test_my_adam_hidden"}),
 }
 # What the feedback must show of the tests' messages (visible tests, and hidden ones).
 FEEDBACK_MESSAGES = {
     "lateloss": "record the loss before optimizer.step()",
     "generator": "MyAdam(): after step 1, parameter 0 of shape (3,) differs",
+    "onecounter": "It moves exactly like Adam with one step count t for all parameters",
 }
