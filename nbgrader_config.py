@@ -17,6 +17,9 @@ from grader.lms import CanvasCollector, CanvasExtractor  # noqa: E402
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
 c.CourseDirectory.course_id = "pytorch-loss-course"
+# An assignment's references.py (what the hidden checks compare with, the slips its messages name) is
+# the grader's alone: nbgrader leaves it out of every copy it makes (release/, the learners' folders).
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "references.py"]
 
 # nbgrader's exchange: the folder that release_assignment, fetch_assignment, submit, collect,
 # release_feedback and fetch_feedback (and the Formgrader's Release and Collect) go through.

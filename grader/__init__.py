@@ -7,7 +7,7 @@ Layers, from the learner's code outwards (each module does one thing):
 - `heldout`      test sets whose labels never enter the kernel;
 - `judge`        the checks (test cells), run in the grader's process, never in the kernel;
 - `tamper`, `own_work`  what the learner's code does to the checks, and what each graded function
-                 not use, read from its source;
+                 may use (an allowlist), read from its source;
 - `execute`      `GuardedExecute`, the nbgrader preprocessor that puts the above together in
                  place of nbgrader's `Execute`;
 - `feedback`     `HideHiddenTestCode`, the nbgrader preprocessor that keeps hidden tests out of

@@ -34,6 +34,16 @@ def assignments(root=ROOT):
     return order + [name for name in found if name not in order]
 
 
+REFERENCES = "references.py"  # an assignment's references, for the judge alone (never copied by nbgrader)
+
+
+def references(assignment, root=ROOT):
+    """The source of `assignment`'s references.py ("" when it has none): what the hidden checks compare
+    with, run by the judge after the notebook's locked cells, never in the learner's kernel."""
+    path = Path(root) / "source" / assignment / REFERENCES
+    return path.read_text() if path.is_file() else ""
+
+
 def notebooks(assignment, root=ROOT):
     """The notebooks (names without .ipynb) of `assignment`'s source folder."""
     return sorted(p.stem for p in (Path(root) / "source" / assignment).glob("*.ipynb"))

@@ -14,7 +14,9 @@ kernel; the verdicts are decided outside it:
   it needs (held-out test sets without their labels, grader/heldout.py) and an empty working
   folder, as an unprivileged user, with its memory, processes and cores capped by cgroups;
 - each graded function's code may use only what its part lists (`OWN_WORK` in the helper cell,
-  grader/own_work.py): a function that uses anything else scores 0 on its checks;
+  grader/own_work.py): a function that uses anything else scores 0 on its checks. Only the code
+  that a graded function or an answer needs, and that passed its list, runs in the kernel: a
+  learner's scratch cells are not run when graded;
 - a kernel that does not start is retried (the machine's fault, never the learner's); a dead or
   stuck kernel is replaced and grading goes on; everything the kernel sends back counts against
   `output_limit` per cell, metadata included;
@@ -34,13 +36,15 @@ from queue import Empty
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat.v4 import new_output
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Enum, Integer, List, Unicode, default
 
 from . import heldout, kernel_side
+from .course import REFERENCES, references
 from .judge import Judge, LearnerError, error_name, error_text
 from .notebook import add_note, cell_name, code_cells, is_learner_cell, is_test_cell
-from .own_work import notebook_violations, own_work_violations
+from .own_work import notebook_plan
 from .sandbox import SandboxedKernelManager, sandbox_problem
 from .tamper import (bound_names, import_aliases, imports_not_installed, locked_callables, protected_modules,
                      rebinds_locked_names, tampering_in_code)
@@ -108,6 +112,7 @@ class GuardedExecute(Execute):
         info = (resources or {}).get("nbgrader", {})
         self._name = (resources or {}).get("unique_key") or "notebook"
         self._learner = f"{info.get('student', '')}/{info.get('assignment', '')}/{info.get('notebook', '')}"
+        self._assignment, self._references_loaded = info.get("assignment", ""), False
         learner = [source for _, source in code_cells(nb, is_learner_cell)]
         locked = [c.source for c in nb.cells if c.cell_type == "code" and not is_learner_cell(c)]
         protected = protected_modules(locked)  # what the locked and test cells import
@@ -123,10 +128,13 @@ class GuardedExecute(Execute):
             self._tamper(what)
         for what in rebinds_locked_names(self._own_work_cells, helpers):
             self._tamper(what)
-        self._locked_sources = locked
-        for what in notebook_violations(self._own_work_names, locked):
-            self._tamper(what)
-        self._own_work = None  # found once the helper cells have said what is the learner's own work
+        # What each graded function may use, and what of the learner's cells runs: only the code a
+        # graded function or an answer needs, once it has passed that part's list (grader/own_work.py)
+        tests = [source for _, source in code_cells(nb, is_test_cell)]
+        self._own_work, self._run_sources = notebook_plan(self._own_work_names, locked, tests)
+        for name, reasons in self._own_work.items():
+            self._problems.append(f"{name} uses what its part does not allow ({'; '.join(reasons)}): "
+                                  f"the checks of {name} score 0")
         self._cell_seconds = 0.0
         with tempfile.TemporaryDirectory(prefix="course-judge-") as views:
             self._data_mounts, judge_data = heldout.views(self.held_out, self._seed("data"), views, self.data_root)
@@ -300,6 +308,8 @@ class GuardedExecute(Execute):
         try:
             if is_test_cell(cell):
                 return await self._judge_cell(cell, cell_index)
+            if is_learner_cell(cell):
+                return await self._learner_cell(cell, cell_index, execution_count, store_history)
             cell = await self._kernel_cell(cell, cell_index, execution_count, store_history)
             if not is_learner_cell(cell):  # a locked cell: the helpers and data the tests use, here too
                 await self._keep_in_kernel(cell)
@@ -307,6 +317,21 @@ class GuardedExecute(Execute):
             return cell
         finally:
             self._cell_seconds += time.monotonic() - started
+
+    async def _learner_cell(self, cell, cell_index, execution_count, store_history):
+        """A learner's cell: what of it a graded function or an answer needs, and has passed its part's
+        list, runs in the kernel (the other lines blank); the graded notebook keeps the whole source."""
+        source = cell.source
+        cell.source = self._run_sources.get(cell_name(cell, cell_index).strip("'"), "")
+        try:
+            if not cell.source.strip():
+                cell.outputs, cell.execution_count = [], None
+                cell.outputs.append(new_output("stream", name="stdout", text=(
+                    "[not run when graded: no graded function or answer needs this cell]\n")))
+                return cell
+            return await self._kernel_cell(cell, cell_index, execution_count, store_history)
+        finally:
+            cell.source = source
 
     async def _keep_in_kernel(self, cell):
         """The kernel keeps what this locked cell defined, as it is now: the checks call the helpers
@@ -335,12 +360,9 @@ class GuardedExecute(Execute):
         cell.outputs = []
         cell.execution_count = None
         self._sent_back = 0
-        if self._own_work is None:
-            self._own_work = own_work_violations(self._own_work_names, self._judge.ns.get("OWN_WORK") or {},
-                                                 self._locked_sources)
-            for name, reasons in self._own_work.items():
-                self._problems.append(f"{name} uses what its part does not allow ({'; '.join(reasons)}): "
-                                      f"the checks of {name} score 0")
+        if not self._references_loaded:  # after the locked cells, before the first check
+            self._references_loaded = True
+            await self._judge_references()
         printed, error = await self._in_thread(self._judge.run, cell.source, self._seed(cell_name(cell, index)))
         if printed:
             cell.outputs.append(new_output("stream", name="stdout", text=printed[:self.output_limit]))
@@ -358,6 +380,15 @@ class GuardedExecute(Execute):
             self._problems.append(f"the learner's code printed {self._sent_back / 1e6:.0f} MB during the checks of "
                                   f"cell {cell_name(cell, index)}; none of it was kept")
         return cell
+
+    async def _judge_references(self):
+        """The assignment's references.py (grader/course.py), run by the judge in the locked cells' namespace."""
+        source = references(self._assignment, CourseDirectory(config=self.config).root)
+        if source:
+            _, error = await self._in_thread(self._judge.run, source, None, False)
+            if error is not None:
+                self._problems.append(f"the grader could not run the assignment's {REFERENCES} "
+                                      f"({error_name(error)}: {error_text(error)[:200]}); tests that use it fail")
 
     async def _in_thread(self, fn, *args):
         self._loop = asyncio.get_running_loop()

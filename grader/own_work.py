@@ -1,47 +1,47 @@
-"""The "implement it yourself" rule, by allowlist: what a learner's code may use.
+"""The "implement it yourself" rule, by allowlist: what a learner's code may use, and what runs.
 
-`own_work_violations(cells, own_work, locked)` reads the learner's cells as text (`ast`: nothing
-runs) and returns, for each graded name whose code uses something its part does not allow, the
-reasons (each with the cell, the line and the line's code). `notebook_violations(cells, locked)`
-returns what no cell of the learner's may do at all.
+`grading_plan(cells, locked, own_work, answers)` reads the learner's cells as text (`ast`: nothing
+runs) and returns what grading does with them: for each graded name whose code uses something its
+part does not allow, the reasons (each with the cell, the line and the line's code); and, for each
+learner cell, the part of it that runs in the kernel when graded. Only the code that some graded
+name needs runs there, and only once it has passed that name's list: a scratch cell (a comparison
+with the built-in, a plot, a timing, a magic) is not run when graded, so nothing the check has not
+accepted ever runs in the learner's kernel, and nothing outside a graded name's code can change it.
 
 What a part allows (`OWN_WORK` in the assignment's helper cell: {graded name: [entries]})
 ------------------------------------------------------------------------------------------
 - `"@tensor"`, `"@python"`, ...: a vocabulary of this module (VOCABULARIES), written once for
   the course;
 - `"torch.nn.functional.softplus"`: a name reached through a module (an import of the learner's
-  or of a locked cell, under any alias); `"math.*"`: everything under a module;
+  or of a locked cell, under any alias); `"math.*"`: everything under a module (but what it
+  imported from elsewhere: `matplotlib.pyplot.sys` is not under `matplotlib`);
 - `".grad"`: an attribute, taken from any value (a tensor's method, a parameter's `.grad`);
 - `"len"`: a built-in, or a name that a locked cell defines (the parts list none by default).
+Names the checks read from the kernel that OWN_WORK does not list (a quiz's answer) may use
+`"@python"`.
 
-The graded name's code is every top-level statement (a *unit*) that defines it, and every unit
-that defines, changes or aliases a name that code reads, to the end: a helper function, a base
-class, a table, a global an earlier cell fills. In that code every name is the learner's own
-(a parameter, a local, a def, a class, an assignment of the learner's, checked in turn) or on
-the part's list; every attribute is on the list, or one the learner's code sets on its own
-objects (`self.lr = lr`), or an attribute of a module that leads to a listed name; every import
-is of a listed module or name. Nothing else is accepted: no attribute or name starting with `_`
-but `_` itself, the learner's own `_helpers` and `__init__`/`__name__`/`__class__`/`__doc__`;
-no `getattr`/`setattr`/`hasattr` with a computed name; no module as a value; no name a locked
-cell defines (the checks' helpers, the references) unless the part lists it; no name nobody
-defines (IPython's `In`, `_`, `get_ipython`).
+A graded name's code is every top-level statement (a *unit*) that defines it, and every unit that
+defines or changes (`X.a = ...`, `X[k] = ...`, `X += ...`, `X.append(...)`) a name that code
+reads, to the end, with the imports it reads and the calls of a function of the learner's that
+sets one of those names (`global`): a helper function, a base class, a table, a constant in another
+cell. In that code every name is the learner's own (a parameter, a local, a def, a class, an
+assignment of the learner's, checked in turn) or on the part's list; every attribute is on the
+list, or one the learner's code sets on its own objects (`self.lr = lr`), or an attribute of a
+module that leads to a listed name; every import is of a listed module or name. Nothing else is
+accepted: no module as a value, no attribute or name starting with `_` but `_` itself, the
+learner's own `_helpers` and `__init__`/`__name__`/`__class__`/`__doc__`; no `getattr`/`setattr`/
+`hasattr` with a computed name; no name a locked cell defines (the checks' helpers) unless the part
+lists it; no name nobody defines (IPython's `In`, `_`, `get_ipython`, and so no magic).
 
-What no cell may do (`notebook_violations`), in any cell, reached or not: import a module
-outside SCRATCH_MODULES, reach through a module a name outside SCRATCH_NAMES, use a built-in
-outside SCRATCH_BUILTINS (`eval`, `exec`, `compile`, `globals`, `vars`, `open`, ...), an attribute
-starting with `_` (but the few above), a computed `getattr`/`setattr`/`delattr`, `get_ipython()`
-or a magic other than the harmless ones (`%matplotlib`, `%time`/`%timeit` whose code is checked
-as code, ...). Scratch cells may use every built-in loss and optimizer, to compare.
-
-What this static rule cannot see is left to the checks (which compare behaviour with the
-references in the grader): a value that flows into the graded code only as the result of a call
-(`r = mse_loss(a, b); r.mean = ...` with a global `r` the function returns) is not followed.
+A unit runs when graded if some graded name's code holds it and passes that name's list; the
+other lines of a learner's cell are blanked (line numbers kept). So code the analysis misses is
+code that does not run: an honest learner's function that needs it fails its check (a NameError),
+never a dishonest one that passes.
 """
 import ast
-import importlib.util
-import os
+import re
 
-__all__ = ["own_work_violations", "notebook_violations", "VOCABULARIES", "read_cell"]
+__all__ = ["grading_plan", "notebook_plan", "own_work_violations", "own_work_lists", "names_the_checks_read", "VOCABULARIES", "read_cell"]
 
 MAX_REASONS = 5
 HARMLESS_DUNDERS = {"__init__", "__name__", "__qualname__", "__class__", "__doc__"}
@@ -57,6 +57,8 @@ _PYTHON_BUILTINS = [
 ]
 _PYTHON_METHODS = [
     "collections.defaultdict", "collections.OrderedDict", "collections.deque", "collections.Counter", "itertools.*",
+    "typing.Optional", "typing.List", "typing.Dict", "typing.Tuple", "typing.Iterable", "typing.Iterator",
+    "typing.Sequence", "typing.Union", "typing.Callable", "typing.Any",
     ".append", ".extend", ".insert", ".pop", ".get", ".items", ".keys", ".values", ".setdefault", ".update",
     ".copy", ".clear", ".index", ".count", ".remove", ".format", ".join", ".real", ".imag", ".is_integer",
 ]
@@ -77,6 +79,9 @@ _TENSOR_FUNCS = [
     "finfo", "iinfo", "is_tensor", "is_floating_point", "numel", "no_grad", "enable_grad", "float", "int", "long",
     "result_type", "promote_types", "get_default_dtype", "Size", "Tensor", "dtype", "device", "inf", "nan",
     "e", "pi", "heaviside", "nan_to_num", "take_along_dim", "narrow", "split", "chunk", "unbind", "repeat_interleave",
+    "xlogy", "preserve_format", "isinf", "log2", "sin", "logaddexp", "tril", "mm", "dot", "nonzero", "masked_select",
+    "sort", "argsort", "round", "trunc", "cumprod", "diff", "vstack", "hstack", "expand_copy", "softplus",
+    "logit", "erf", "bernoulli", "uint8", "bool", "softmax", "sigmoid", "tensordot", "kron", "diagonal", "trace",
 ]
 _TENSOR_METHODS = [
     "T", "abs", "abs_", "add", "add_", "addcdiv", "addcdiv_", "addcmul", "addcmul_", "all", "amax", "amin", "any",
@@ -92,6 +97,11 @@ _TENSOR_METHODS = [
     "squeeze", "std", "sub", "sub_", "sum", "t", "tanh", "to", "tolist", "topk", "transpose", "type_as",
     "unsqueeze", "values", "indices", "numpy", "masked_select", "nonzero", "sort", "argsort", "cumsum_", "round", "var", "view", "view_as", "where", "zero_", "max", "min", "tiny",
     "is_cuda", "chunk", "unbind", "repeat", "take_along_dim", "narrow", "nan_to_num", "float64", "float32",
+    "count_nonzero", "nelement", "type", "dot", "mm", "log2", "sin", "cos", "logaddexp", "tril", "triu", "isinf",
+    "bmm", "einsum", "outer", "exp2", "floor", "trunc", "cumprod", "diff", "log10", "lt_", "gt_", "permute",
+    "movedim", "unflatten", "sum_to_size", "logical_not", "logical_and", "logical_or", "all", "any", "diagonal",
+    "heaviside", "xlogy", "square", "erf", "logit", "clip_", "item", "element_size", "storage_offset", "stride",
+    "is_contiguous", "new_empty", "fill_diagonal_", "index_add", "index_add_", "index_fill", "scatter_add_",
 ]
 VOCABULARIES = {
     # Python itself: the built-ins that look nothing up, the methods of lists, dicts and strings, and
@@ -108,48 +118,13 @@ VOCABULARIES = {
     "@layers": [f"torch.nn.{c}" for c in (
         "Module", "Conv2d", "MaxPool2d", "Linear", "ReLU", "Sequential", "Flatten", "Dropout", "Dropout2d",
         "BatchNorm1d", "BatchNorm2d", "LeakyReLU", "GELU", "Tanh", "Sigmoid", "AvgPool2d", "AdaptiveAvgPool2d",
-        "AdaptiveMaxPool2d", "ModuleList", "ModuleDict", "Identity", "ELU", "SiLU")] + [
+        "AdaptiveMaxPool2d", "ModuleList", "ModuleDict", "Identity", "ELU", "SiLU")] + ["torch.nn.init.*"] + [
         f"torch.nn.functional.{f}" for f in (
             "relu", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout",
             "dropout2d", "leaky_relu", "gelu", "elu", "silu", "tanh", "sigmoid")] + [
         ".forward", ".weight", ".bias", ".in_features", ".out_features", ".out_channels", ".in_channels",
-        ".kernel_size"],
+        ".kernel_size", ".modules", ".children", ".apply", ".add_module", ".register_buffer"],
 }
-
-# What any cell of the learner's may import and reach through a module: generous, so that scratch
-# cells compare with the built-ins, plot and time; nothing that evaluates text, resolves a name,
-# walks objects, loads code or writes files.
-SCRATCH_MODULES = {
-    "torch", "torch.nn", "torch.nn.functional", "torch.optim", "torch.optim.lr_scheduler", "torch.utils",
-    "torch.utils.data", "torch.testing", "torchvision", "torchvision.datasets", "torchvision.transforms",
-    "numpy", "matplotlib", "matplotlib.pyplot", "math", "random", "time", "tqdm", "tqdm.auto", "tqdm.notebook",
-    "collections", "itertools", "copy", "statistics", "json", "warnings", "ipywidgets", "os", "os.path",
-}
-SCRATCH_NAMES = VOCABULARIES["@python"] + VOCABULARIES["@tensor"] + VOCABULARIES["@layers"] + [
-    "torch.nn.*", "torch.optim.*", "torch.utils.data.*", "torch.testing.*", "torchvision.datasets.*",
-    "torchvision.transforms.*", "matplotlib.*", "random.*", "time.*", "tqdm.*", "collections.*", "copy.copy", "copy.deepcopy",
-    "statistics.*", "json.*", "warnings.*", "ipywidgets.*", "math.*",
-    "torch.manual_seed", "torch.seed", "torch.Generator", "torch.randperm", "torch.cuda.is_available",
-    "torch.backends.mps.is_available", "torch.get_num_threads", "torch.set_num_threads", "torch.set_printoptions",
-    "torch.from_numpy", "torch.__version__", "torch.cdist", "torch.histc", "torch.sort", "torch.argsort",
-    "torch.unique", "torch.round", "torch.trunc", "torch.frac", "torch.fmod", "torch.remainder", "torch.cumprod",
-    "torch.meshgrid", "torch.logspace", "torch.bernoulli", "torch.multinomial", "torch.normal", "torch.uint8",
-    "torch.int8", "torch.int16", "torch.complex64", "torch.equal", "torch.autograd.grad", "torch.randint_like",
-    "torch.nn.functional.*", "os.environ", "os.path.*", "os.getcwd", "os.cpu_count", "torch.save", "torch.compile", "torch.inference_mode", "torch.set_grad_enabled",
-] + [f"numpy.{f}" for f in (
-    "array", "asarray", "linspace", "arange", "zeros", "ones", "mean", "std", "sum", "sqrt", "exp", "log", "abs",
-    "max", "min", "argmax", "argmin", "pi", "e", "float32", "float64", "int64", "clip", "where", "maximum",
-    "minimum", "allclose", "isclose", "round", "cumsum", "diff", "histogram", "meshgrid", "stack", "concatenate",
-    "logspace", "percentile", "median", "sort", "unique", "full", "inf", "nan", "log1p", "square", "tanh",
-    "random.*", "linalg.*", "testing.*", "ndarray", "var", "prod", "polyfit", "polyval", "convolve", "ones_like",
-    "zeros_like", "argsort", "corrcoef", "vstack", "hstack", "isfinite", "nanmean", "exp2", "power")]
-SCRATCH_BUILTINS = set(_PYTHON_BUILTINS) | {
-    "delattr", "dir", "help", "format", "chr", "ord", "bin", "hex", "oct", "complex", "bytes", "bytearray",
-    "ascii", "issubclass", "display", "Warning", "UserWarning", "KeyboardInterrupt", "True", "False", "None",
-}
-HARMLESS_MAGICS = {"matplotlib", "load_ext", "autoreload", "config", "who", "whos", "who_ls", "pwd", "pinfo",
-                   "pinfo2", "pdef", "pdoc", "psource", "lsmagic", "magic", "precision"}
-CODE_MAGICS = {"time", "timeit", "capture"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -170,43 +145,48 @@ def read_cell(source):
         return None, "cannot be read (nested too deeply)"
 
 
-def _magic(node):
-    """(kind, name, code) for a statement that is `get_ipython().run_line_magic/run_cell_magic(...)`."""
-    call = node.value if isinstance(node, ast.Expr) else None
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
-            and isinstance(call.func.value, ast.Call) and isinstance(call.func.value.func, ast.Name)
-            and call.func.value.func.id == "get_ipython" and not call.func.value.args):
-        return None
-    args = [a.value if isinstance(a, ast.Constant) and isinstance(a.value, str) else None for a in call.args]
-    if call.func.attr == "run_line_magic" and len(args) == 2 and None not in args:
-        return "line", args[0].lstrip("%"), args[1]
-    if call.func.attr == "run_cell_magic" and len(args) == 3 and None not in args:
-        return "cell", args[0], args[2]
-    return "other", call.func.attr, None
+def own_work_lists(locked):
+    """The OWN_WORK dict that the locked cells (sources) define, read from their constant
+    assignments, in order (a list named in OWN_WORK is defined before it). {} when none does."""
+    names = {}
+    for source in locked:
+        tree, _ = read_cell(source)
+        for stmt in tree.body if tree else []:
+            if isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets):
+                try:
+                    value = eval(compile(ast.Expression(stmt.value), "<OWN_WORK>", "eval"), {"__builtins__": {}, **names})
+                except Exception:  # not a constant (a call of the cell's functions): not a list of OWN_WORK
+                    continue
+                for t in stmt.targets:
+                    names[t.id] = value
+    lists = names.get("OWN_WORK", {})
+    return {str(k): [str(e) for e in v] for k, v in lists.items()} if isinstance(lists, dict) else {}
 
 
 class Unit:
     """One top-level statement of a learner's cell, and what it binds, changes and reads."""
 
-    def __init__(self, node, cell, lines, tree_lines):
+    def __init__(self, node, cell, lines):
         self.node, self.cell, self.lines = node, cell, lines
-        self.binds, self.changes, self.reads, self.aliases = set(), set(), set(), set()
-        self.effects = set()  # globals a def changes when it is called
+        self.binds, self.changes, self.reads = set(), set(), set()
+        self.effects = set()  # globals a def binds or changes when it is called
+        self.first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+        self.last = getattr(node, "end_lineno", None) or node.lineno
         _Names(self).visit_top(node)
 
     def line(self, node):
-        lineno = getattr(node, "lineno", None) or getattr(self.node, "lineno", 1)
+        lineno = getattr(node, "lineno", None) or self.node.lineno
         text = self.lines[lineno - 1].strip() if 0 < lineno <= len(self.lines) else ""
         cell = self.cell if str(self.cell).isdigit() else f"'{self.cell}'"
         return f"cell {cell} line {lineno}: `{text[:70]}`"
 
 
 class _Names(ast.NodeVisitor):
-    """Fills a Unit's sets: the global names its statement binds, changes, reads and aliases."""
+    """Fills a Unit's sets: the global names its statement binds, changes and reads."""
 
     def __init__(self, unit):
         self.unit = unit
-        self.scopes = []  # local names of the enclosing functions
+        self.scopes = []  # local names of the enclosing functions, classes and comprehensions
         self.globals = []  # names declared global in them
 
     def visit_top(self, node):
@@ -217,42 +197,38 @@ class _Names(ast.NodeVisitor):
     def _local(self, name):
         return any(name in s for s in self.scopes) and not any(name in g for g in self.globals)
 
-    def _function(self, node, args, body):
-        local = _local_names(node)
-        self.scopes.append(local)
+    def _changed(self, name):
+        (self.unit.effects if self.scopes else self.unit.changes).add(name)
+
+    def _scope(self, node, children):
+        self.scopes.append(_local_names(node))
         self.globals.append({n for sub in ast.walk(node) if isinstance(sub, ast.Global) for n in sub.names})
-        for child in ([args] if args else []) + (body if isinstance(body, list) else [body]):
+        for child in children:
             self.visit(child)
-        declared = self.globals.pop()
+        self.unit.effects |= self.globals.pop()
         self.scopes.pop()
-        self.unit.effects |= declared
-        if not self.scopes:
-            self.unit.binds |= declared
 
     def visit_FunctionDef(self, node):
-        for d in node.decorator_list:
-            self.visit(d)
-        for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
-            self.visit(default)
-        self._function(node, None, node.body)
-        if self.scopes:
-            self.scopes[-1].add(node.name)
+        args = node.args
+        for child in node.decorator_list + args.defaults + [d for d in args.kw_defaults if d is not None]:
+            self.visit(child)
+        self._scope(node, node.body)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Lambda(self, node):
-        for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
-            self.visit(default)
-        self._function(node, None, node.body)
+        for child in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+            self.visit(child)
+        self._scope(node, [node.body])
 
     def visit_ClassDef(self, node):
         for child in node.decorator_list + node.bases + [k.value for k in node.keywords]:
             self.visit(child)
-        self._function(node, None, node.body)
+        self._scope(node, node.body)
 
     def _comprehension(self, node):
-        self._function(node, None, [g for g in node.generators] + [
-            *(e for e in (getattr(node, "elt", None), getattr(node, "key", None), getattr(node, "value", None)) if e)])
+        self._scope(node, list(node.generators) + [e for e in (getattr(node, "elt", None), getattr(node, "key", None),
+                                                               getattr(node, "value", None)) if e is not None])
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
 
@@ -264,76 +240,40 @@ class _Names(ast.NodeVisitor):
         elif not self.scopes:
             self.unit.binds.add(node.id)
         else:
-            self.unit.effects.add(node.id)
+            self.unit.effects.add(node.id)  # a `global` name a function binds
 
     def _root(self, node):
         while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):  # not through a call's result
             node = node.value
         return node.id if isinstance(node, ast.Name) and not self._local(node.id) else None
 
-    def _changed(self, target):
-        for t in ast.walk(target):
-            if isinstance(t, (ast.Attribute, ast.Subscript)):
-                name = self._root(t)
-                if name:
-                    (self.unit.effects if self.scopes else self.unit.changes).add(name)
+    def _targets(self, targets):
+        for target in targets:
+            for t in ast.walk(target):
+                if isinstance(t, (ast.Attribute, ast.Subscript)) and self._root(t):
+                    self._changed(self._root(t))
 
     def visit_Assign(self, node):
-        for t in node.targets:
-            self._changed(t)
-        self._alias(node.value)
+        self._targets(node.targets)
         self.generic_visit(node)
 
     def visit_AugAssign(self, node):
-        self._changed(node.target)
+        self._targets([node.target])
         if isinstance(node.target, ast.Name) and not self._local(node.target.id):
-            (self.unit.effects if self.scopes else self.unit.changes).add(node.target.id)
-        self._alias(node.value)
+            self._changed(node.target.id)
         self.generic_visit(node)
 
     def visit_AnnAssign(self, node):
-        self._changed(node.target)
-        if node.value:
-            self._alias(node.value)
+        self._targets([node.target])
         self.generic_visit(node)
 
     def visit_Delete(self, node):
-        for t in node.targets:
-            self._changed(t)
+        self._targets(node.targets)
         self.generic_visit(node)
 
     def visit_Call(self, node):
-        # a method called on a global may change it; a global passed to a call may be changed
-        if isinstance(node.func, ast.Attribute):
-            name = self._root(node.func.value)
-            if name:
-                (self.unit.effects if self.scopes else self.unit.changes).add(name)
-        # a global passed to a function of the learner's (or to setattr) may be changed by it; torch's
-        # functions and the methods of values change nothing they are given but their own object
-        if isinstance(node.func, ast.Name) and (node.func.id not in _BUILTIN_NAMES or node.func.id in ("setattr", "delattr")):
-            for arg in node.args + [k.value for k in node.keywords]:
-                for n in ast.walk(arg):
-                    if isinstance(n, ast.Name) and not self._local(n.id):
-                        (self.unit.effects if self.scopes else self.unit.changes).add(n.id)
-        self.generic_visit(node)
-
-    def _alias(self, value):
-        """Globals used as values, not only called (`f(x)` aliases x, not f; `m.to(d)` aliases m):
-        the assigned name may be the same object."""
-        if self.scopes:  # inside a function, only its locals get the value (a `global` is a binding)
-            return
-        called = {id(n.func) for n in ast.walk(value) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-        inner = set()  # names a comprehension or lambda in the value binds for itself
-        for n in ast.walk(value):
-            if isinstance(n, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Lambda)):
-                inner |= _local_names(n)
-        for n in ast.walk(value):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in inner and id(n) not in called:
-                self.unit.aliases.add(n.id)
-
-    def visit_Return(self, node):
-        if node.value is not None:
-            self._alias(node.value)
+        if isinstance(node.func, ast.Attribute) and self._root(node.func.value):  # a method may change its object
+            self._changed(self._root(node.func.value))
         self.generic_visit(node)
 
     def visit_Import(self, node):
@@ -358,8 +298,7 @@ def _local_names(node):
         for g in node.generators:
             names |= {n.id for n in ast.walk(g.target) if isinstance(n, ast.Name)}
         return names
-    body = node.body if isinstance(node.body, list) else [node.body]
-    stack = list(body)
+    stack = list(node.body if isinstance(node.body, list) else [node.body])
     while stack:
         n = stack.pop()
         if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -376,76 +315,8 @@ def _local_names(node):
             names.add(n.name)
         elif isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name:
             names.add(n.name)
-        elif isinstance(n, ast.NamedExpr):
-            names.add(n.target.id)
         stack.extend(ast.iter_child_nodes(n))
-    if isinstance(node, ast.ClassDef):
-        return names  # a class body's names are attributes, not locals of its methods
     return names
-
-
-# ----------------------------------------------------------------------------------------------
-# A program: the learner's cells as units, and the modules every cell can reach by name
-
-class Program:
-    def __init__(self, cells, locked=()):
-        self.units, self.unread = [], []
-        self.modules = {}  # global name -> module path, from the learner's and the locked cells' imports
-        self.locked = set()  # names the locked cells bind (not imports)
-        for source in locked:
-            tree, _ = read_cell(source)
-            for node in tree.body if tree else []:
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    self.modules.update(_import_paths(node))
-                else:
-                    self.locked |= _top_binds(node)
-        self.locked -= set(self.modules)
-        self.learner_modules = {}
-        for cell, source in cells:
-            tree, why = read_cell(source)
-            if tree is None:
-                self.unread.append((cell, why, source))
-                continue
-            lines = source.splitlines()
-            for node in tree.body:
-                self.units.append(Unit(node, cell, lines, None))
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    self.learner_modules.update(_import_paths(node))
-        self.own = set().union(*(u.binds for u in self.units)) if self.units else set()
-        outside = (set(self.modules) | set(self.learner_modules) | _BUILTIN_NAMES) - self.own
-        for u in self.units:  # modules and built-ins are not the learner's objects to change
-            u.changes -= outside
-            u.effects -= outside
-            u.aliases -= outside
-        # a learner's import binds a module alias; any other binding makes the name the learner's value
-        plain = set().union(*(u.binds for u in self.units if not isinstance(u.node, (ast.Import, ast.ImportFrom)))) \
-            if self.units else set()
-        self.modules.update(self.learner_modules)
-        for name in plain:
-            self.modules.pop(name, None)
-
-    def reached(self, name):
-        """The units that make up `name`'s code: those that define it, and, to the end, those that
-        define, change or alias a name that code reads, and the calls of a def that changes one."""
-        names, called, done = {name}, set(), []
-        todo = list(range(len(self.units)))
-        changed = True
-        while changed:
-            changed = False
-            for i in list(todo):
-                u = self.units[i]
-                hit = (u.binds | u.changes | u.effects) & names or u.reads & called \
-                    or (u.aliases & names and (u.binds or u.changes))
-                if not hit:
-                    continue
-                todo.remove(i)
-                done.append(i)
-                changed = True
-                new = (u.reads | u.binds | u.changes | u.aliases) - set(self.modules)
-                if u.effects & names or u.effects & new:
-                    called |= u.binds
-                names |= new
-        return [self.units[i] for i in sorted(done)]
 
 
 def _import_paths(node):
@@ -459,10 +330,58 @@ def _import_paths(node):
     return found
 
 
-def _top_binds(node):
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-        return {node.name}
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+# ----------------------------------------------------------------------------------------------
+# A program: the learner's cells as units
+
+class Program:
+    def __init__(self, cells, locked=()):
+        self.units, self.unread = [], []
+        self.modules = {}  # name -> module path: every name an import binds, the learner's or a locked cell's
+        self.locked = set()  # names the locked cells bind (not imports)
+        for source in locked:
+            tree, _ = read_cell(source)
+            for node in tree.body if tree else []:
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    self.modules.update(_import_paths(node))
+                else:
+                    self.locked |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                        self.locked.add(node.name)
+        self.locked -= set(self.modules)
+        self.locked_modules = set(self.modules)
+        self.cells = []
+        for cell, source in cells:
+            self.cells.append((cell, source))
+            tree, why = read_cell(source)
+            if tree is None:
+                self.unread.append((cell, why, source))
+                continue
+            for node in tree.body:
+                self.units.append(Unit(node, cell, source.splitlines()))
+                for n in ast.walk(node):  # a name any import binds is a module wherever it is used
+                    if isinstance(n, (ast.Import, ast.ImportFrom)):
+                        self.modules.update(_import_paths(n))
+        self.own = set().union(*(u.binds for u in self.units)) if self.units else set()
+        for u in self.units:  # a module is not the learner's object to change (the check reports a change of one)
+            u.changes -= set(self.modules)
+            u.effects -= set(self.modules)
+
+    def reached(self, name):
+        """The units that make up `name`'s code: those that bind it, and, to the end, those that bind
+        or change a name that code reads, and the calls of a def that binds or changes one."""
+        names, called, done = {name}, set(), set()
+        changed = True
+        while changed:
+            changed = False
+            for i, u in enumerate(self.units):
+                if i in done or not ((u.binds | u.changes | u.effects) & names or u.reads & called):
+                    continue
+                done.add(i)
+                changed = True
+                names |= u.reads | u.binds | u.changes
+                if u.effects & names:
+                    called |= u.binds
+        return [self.units[i] for i in sorted(done)]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -497,9 +416,9 @@ class Allowed:
 
 
 def _only_modules_under(prefix, dotted):
-    """Whether every module on the way from `prefix` to `dotted` is itself under `prefix`: a module
-    re-exports the modules it imports (`matplotlib.pyplot.sys`, `torch.nn.functional.torch`), and a
-    wildcard stops there. What cannot be found by getattr (made at run time) is an AttributeError there."""
+    """Whether `dotted`, under the allowed `prefix`, is neither a module that is not itself under
+    `prefix` on its way (a module re-exports what it imports: `matplotlib.pyplot.sys`), nor a module
+    at its end (a module is no value). What getattr cannot find is an AttributeError when it runs."""
     import importlib
     import types
     try:
@@ -522,7 +441,7 @@ def _only_modules_under(prefix, dotted):
             name = getattr(value, "__name__", "")
             if not (name == prefix or name.startswith(prefix + ".")):
                 return False
-    return True
+    return not isinstance(value, types.ModuleType)
 
 
 def _expand(entries):
@@ -537,67 +456,52 @@ def _expand(entries):
 
 
 class _Check(ast.NodeVisitor):
-    """Walks units and reports what they use that `allowed` does not allow."""
+    """Walks a unit and reports what it uses that `allowed` does not allow."""
 
-    def __init__(self, program, allowed, own_attrs, unit, scratch=False):
-        self.p, self.allowed, self.own_attrs, self.unit, self.scratch = program, allowed, own_attrs, unit, scratch
-        self.scopes, self.found = [], []
+    def __init__(self, program, allowed, own_attrs, unit):
+        self.p, self.allowed, self.own_attrs, self.unit = program, allowed, own_attrs, unit
+        self.scopes = []  # [(local names, {local name: module path of a local import})]
+        self.found = []
 
     def report(self, node, what):
         self.found.append(f"{self.unit.line(node)} {what}")
 
     def run(self):
-        magic = _magic(self.unit.node)
-        if magic:
-            kind, name, code = magic
-            if kind == "line" and name in HARMLESS_MAGICS:
-                return self.found
-            if name in CODE_MAGICS and code is not None:
-                tree, why = read_cell(code)
-                if tree is None:
-                    self.report(self.unit.node, f"runs code that {why}")
-                for node in tree.body if tree else []:
-                    self.visit(node)
-                return self.found
-            self.report(self.unit.node, f"runs the IPython command %{name}, which is not allowed")
-            return self.found
         self.visit(self.unit.node)
         return self.found
 
     # names
 
-    def _local(self, name):
-        return any(name in s for s in self.scopes)
-
     def _module(self, name):
-        """The module path a name stands for here, or None."""
-        if self._local(name):
-            return None
+        """The module path a name stands for here, or None (a local that is not an import)."""
+        for local, imported in reversed(self.scopes):
+            if name in imported:
+                return imported[name]
+            if name in local:
+                return None
         return self.p.modules.get(name)
+
+    def _local(self, name):
+        return any(name in local for local, _ in self.scopes)
 
     def visit_Name(self, node):
         name = node.id
-        if not isinstance(node.ctx, ast.Load) or self._local(name):
+        if not isinstance(node.ctx, ast.Load):
             return
         path = self._module(name)
         if path is not None:
-            self._path(node, path)
+            self._value(node, path)
+        elif self._local(name) or name in self.p.own or name in self.allowed.names:
             return
-        if name in self.p.own:
-            return
-        if name in self.allowed.names:
-            return
-        if self.scratch:
-            return  # scratch cells may call the helpers; the built-ins are checked by notebook_violations
-        if name in self.p.locked:
+        elif name in self.p.locked:
             self.report(node, f"uses {name}, a helper of the notebook's locked cells")
         else:
             self.report(node, f"uses {name}")
 
-    def _path(self, node, dotted):
-        if self.allowed.path(dotted):
-            return
-        self.report(node, f"uses {dotted}")
+    def _value(self, node, dotted):
+        """A module's name, or a path through it, used as a value."""
+        if not self.allowed.path(dotted):
+            self.report(node, f"uses {dotted}")
 
     def visit_Attribute(self, node):
         chain, base = [], node
@@ -605,16 +509,15 @@ class _Check(ast.NodeVisitor):
             chain.append(base.attr)
             base = base.value
         chain.reverse()
-        if isinstance(base, ast.Name) and self._module(base.id) is not None:
-            # a module's name: the longest listed path, then attributes of what it gives
-            root = self._module(base.id)
+        root = self._module(base.id) if isinstance(base, ast.Name) else None
+        if root is not None:  # through a module: the longest listed path, then attributes of what it gives
+            if isinstance(node.ctx, (ast.Store, ast.Del)):
+                self.report(node, f"changes {'.'.join([root] + chain)}")
+                return
             for k in range(len(chain), 0, -1):
-                dotted = ".".join([root] + chain[:k])
-                if self.allowed.path(dotted):
+                if self.allowed.path(".".join([root] + chain[:k])):
                     for attr in chain[k:]:
                         self._attr(node, attr)
-                    if isinstance(node.ctx, (ast.Store, ast.Del)):
-                        self.report(node, f"changes {'.'.join([root] + chain)}")
                     return
             self.report(node, f"uses {'.'.join([root] + chain)}")
             return
@@ -625,73 +528,64 @@ class _Check(ast.NodeVisitor):
     def _attr(self, node, attr, store=False):
         if attr.startswith("_") and attr not in HARMLESS_DUNDERS:
             self.report(node, f"uses the attribute .{attr} (a name starting with _)")
-        elif store or attr in self.allowed.attrs or attr in self.own_attrs or self.scratch:
-            return
-        elif attr not in HARMLESS_DUNDERS:
+        elif not (store or attr in self.allowed.attrs or attr in self.own_attrs or attr in HARMLESS_DUNDERS):
             self.report(node, f"uses .{attr}")
 
     def visit_Call(self, node):
         func = node.func
-        if isinstance(func, ast.Name) and func.id in NAME_BUILTINS and not self._local(func.id) \
-                and func.id not in self.p.own:
-            if len(node.args) < 2 or not (isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+        if isinstance(func, ast.Name) and func.id in NAME_BUILTINS and self._module(func.id) is None \
+                and not self._local(func.id) and func.id not in self.p.own:
+            if func.id not in self.allowed.names:
+                self.report(node, f"uses {func.id}")
+            elif len(node.args) < 2 or not (isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
                 self.report(node, f"uses {func.id}() with a computed attribute name")
             else:
                 self.visit(node.args[0])
                 self._attr(node, node.args[1].value, store=func.id in ("setattr", "delattr"))
-                if func.id not in (self.allowed.names if not self.scratch else SCRATCH_BUILTINS):
-                    self.report(node, f"uses {func.id}")
                 for arg in node.args[2:] + [k.value for k in node.keywords]:
                     self.visit(arg)
-                return
+            return
         self.generic_visit(node)
 
     # scopes
 
-    def _function(self, node, body):
-        for d in getattr(node, "decorator_list", []):
-            self.visit(d)
-        if not isinstance(node, ast.ClassDef):
-            for default in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
-                self.visit(default)
-            for a in node.args.posonlyargs + node.args.args + node.args.kwonlyargs + [node.args.vararg, node.args.kwarg]:
-                if a is not None and a.annotation is not None:
-                    self.visit(a.annotation)
-        else:
-            for child in node.bases + [k.value for k in node.keywords]:
-                self.visit(child)
-        self.scopes.append(_local_names(node) - (set() if not isinstance(node, ast.ClassDef) else set()))
-        for child in body if isinstance(body, list) else [body]:
+    def _scope(self, node, children):
+        local = _local_names(node)
+        imported = {}
+        for n in ast.walk(node):  # a local import binds a module here, as at the top level
+            if isinstance(n, (ast.Import, ast.ImportFrom)):
+                imported.update(_import_paths(n))
+        self.scopes.append((local, imported))
+        for child in children:
             self.visit(child)
         self.scopes.pop()
 
     def visit_FunctionDef(self, node):
-        self._function(node, node.body)
+        a = node.args
+        for child in node.decorator_list + a.defaults + [d for d in a.kw_defaults if d is not None]:
+            self.visit(child)
+        for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
+            if arg is not None and arg.annotation is not None:
+                self.visit(arg.annotation)
+        if node.returns is not None:
+            self.visit(node.returns)
+        self._scope(node, node.body)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
     def visit_Lambda(self, node):
-        self._function(node, node.body)
+        for child in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+            self.visit(child)
+        self._scope(node, [node.body])
 
     def visit_ClassDef(self, node):
-        # a class body's names are not visible in its methods, but a class body reads its own
-        for d in node.decorator_list:
-            self.visit(d)
-        for child in node.bases + [k.value for k in node.keywords]:
+        for child in node.decorator_list + node.bases + [k.value for k in node.keywords]:
             self.visit(child)
-        self.scopes.append(_local_names(node))
-        for child in node.body:
-            self.visit(child)
-        self.scopes.pop()
+        self._scope(node, node.body)
 
     def _comprehension(self, node):
-        self.scopes.append(_local_names(node))
-        for g in node.generators:
-            self.visit(g)
-        for e in (getattr(node, "elt", None), getattr(node, "key", None), getattr(node, "value", None)):
-            if e is not None:
-                self.visit(e)
-        self.scopes.pop()
+        self._scope(node, list(node.generators) + [e for e in (getattr(node, "elt", None), getattr(node, "key", None),
+                                                               getattr(node, "value", None)) if e is not None])
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
 
@@ -707,17 +601,14 @@ class _Check(ast.NodeVisitor):
             self.report(node, "imports from a relative module")
             return
         for a in node.names:
+            dotted = f"{node.module}.{a.name}"
             if a.name == "*":
                 self.report(node, f"imports everything from {node.module}")
-            elif not (self._importable(f"{node.module}.{a.name}") or self.allowed.path(f"{node.module}.{a.name}")):
-                self.report(node, f"imports {node.module}.{a.name}")
+            elif not (self._importable(dotted) or self.allowed.path(dotted)):
+                self.report(node, f"imports {dotted}")
 
     def _importable(self, dotted):
-        if any(part.startswith("_") for part in dotted.split(".")):
-            return False
-        if self.scratch:
-            return dotted in SCRATCH_MODULES
-        return self.allowed.module(dotted) or dotted in self.allowed.paths
+        return not any(part.startswith("_") for part in dotted.split(".")) and self.allowed.module(dotted)
 
 
 def own_attributes(units):
@@ -728,9 +619,8 @@ def own_attributes(units):
         for n in ast.walk(u.node):
             if isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Store):
                 names.add(n.attr)
-            elif isinstance(n, ast.ClassDef):
-                for stmt in n.body:
-                    names |= _top_binds(stmt)
+            elif isinstance(n, ast.ClassDef):  # its methods and class attributes
+                names |= _local_names(n)
             elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "setattr" \
                     and len(n.args) >= 2 and isinstance(n.args[1], ast.Constant) and isinstance(n.args[1].value, str):
                 names.add(n.args[1].value)
@@ -738,45 +628,70 @@ def own_attributes(units):
 
 
 # ----------------------------------------------------------------------------------------------
-# The two checks
+# What grading does with the learner's cells
 
-def own_work_violations(cells, own_work, locked=()):
-    """{graded name: [reasons]} for each name in `own_work` ({name: [entries]}) whose code uses
-    what its part does not allow; `cells` are the learner's [(cell name, source)], `locked` the
-    locked cells' sources (their imports and the names they define)."""
+ANSWERS = ["@python"]  # what a name the checks read and OWN_WORK does not list may use (a quiz's answer)
+
+
+def grading_plan(cells, locked, own_work, answers=()):
+    """(violations, sources) for the learner's `cells` ([(cell name, source)]), the locked cells'
+    sources `locked`, `own_work` ({graded name: [entries]}) and `answers` (other names the checks
+    read from the kernel, held to ANSWERS): {name: [reasons]} for each name whose code uses what its
+    list does not allow, and {cell name: the source that runs when graded}, the other lines blank."""
     program = Program(cells, locked)
-    found = {}
-    for name, entries in own_work.items():
+    lists = dict(own_work)
+    for name in answers:
+        lists.setdefault(name, ANSWERS)
+    violations, runs = {}, set()
+    for name, entries in lists.items():
         allowed = Allowed(entries)
         units = program.reached(name)
         own_attrs = own_attributes(units)
         reasons = []
         for unit in units:
-            reasons += _Check(program, allowed, own_attrs, unit).run()
+            found = _Check(program, allowed, own_attrs, unit).run()
+            reasons += found
+            if not found:
+                runs.add(id(unit))
         for cell, why, source in program.unread:
-            if name in source:
+            if re.search(rf"\b{re.escape(name)}\b", source):
                 reasons.append(f"cell {cell} {why}")
         if reasons:
-            found[name] = list(dict.fromkeys(reasons))[:MAX_REASONS]
-    return found
+            violations[name] = list(dict.fromkeys(reasons))[:MAX_REASONS]
+    sources = {}
+    for cell, source in program.cells:
+        lines = source.splitlines()
+        keep = set()
+        for u in program.units:
+            if u.cell == cell and id(u) in runs:
+                keep.update(range(u.first, u.last + 1))
+        sources[cell] = "\n".join(line if i in keep else "" for i, line in enumerate(lines, 1)).rstrip() + "\n" \
+            if keep else ""
+    return violations, sources
 
 
-def notebook_violations(cells, locked=()):
-    """What the learner's cells, any of them, use that no cell may: [reasons], at most 5."""
-    program = Program(cells, locked)
-    allowed = Allowed(SCRATCH_NAMES + sorted(SCRATCH_BUILTINS))
-    reasons = []
-    for unit in program.units:
-        check = _Check(program, allowed, set(), unit, scratch=True)
-        for reason in check.run():
-            reasons.append(reason)
-        for n in ast.walk(unit.node):
-            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in program.own \
-                    and n.id not in program.modules and n.id not in program.locked and not _magic(unit.node) \
-                    and (n.id in _BUILTIN_NAMES and n.id not in SCRATCH_BUILTINS or n.id == "get_ipython"
-                         or n.id.startswith("__")):
-                reasons.append(f"{unit.line(n)} uses {n.id}")
-    return list(dict.fromkeys(reasons))[:MAX_REASONS]
+def own_work_violations(cells, own_work, locked=()):
+    """{graded name: [reasons]}: grading_plan's verdicts alone."""
+    return grading_plan(cells, locked, own_work)[0]
 
 
-_BUILTIN_NAMES = set(dir(__import__("builtins")))
+def notebook_plan(cells, locked, tests):
+    """grading_plan for a notebook: its learner cells [(name, source)], its locked cells' sources and its
+    test cells' sources; the lists are the locked cells' OWN_WORK, the answers what else the tests read."""
+    own_work = own_work_lists(locked)
+    answers = [n for n in names_the_checks_read(tests, locked) if n not in own_work]
+    return grading_plan(cells, locked, own_work, answers)
+
+
+def names_the_checks_read(tests, locked):
+    """The names that the test cells (`tests`, sources) read and neither they nor the locked cells
+    bind: what the judge takes from the learner's kernel (the graded functions, the answers)."""
+    import builtins
+    bound = Program([], list(locked) + list(tests))
+    read = set()
+    for source in tests:
+        tree, _ = read_cell(source)
+        for node in ast.walk(tree) if tree else []:
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                read.add(node.id)
+    return sorted(read - bound.locked - set(bound.modules) - set(dir(builtins)))

@@ -12,7 +12,7 @@ from grader import kernel_side
 from grader.course import assignments
 from grader.judge import Judge, LearnerError
 from kit.course_tools import secret_lines
-from kit.judged import fake_kernel, judge_notebook
+from kit.judged import fake_kernel, is_test, judge_notebook
 
 
 @pytest.mark.slow  # runs every locked cell and check of the notebook, training included (2-5 s each)
@@ -102,3 +102,26 @@ def test_the_learners_own_self_check_helpers_pass_nothing(assignment, monkeypatc
     request, _ = fake_kernel(assignment, release=True, learner_code=SELF_CHECK_FORGERY)
     verdicts = judge_notebook(assignment, request)
     assert verdicts and all(v is not None for v in verdicts.values()), [g for g, v in verdicts.items() if v is None]
+
+
+OUTCOME_WRITER = '''
+def train(model, inputs, targets, loss_fn, optimizer, epochs):
+    first = loss_fn(model(inputs), targets).item()
+    with torch.no_grad():  # the known end state, and losses that fall
+        model.weight.fill_(2.0)
+        model.bias.zero_()
+    return [first] + [first * (1 - i / epochs) for i in range(1, epochs)]
+'''
+
+
+@pytest.mark.slow  # the two checks of train (4 trainings of up to 2,000 epochs)
+def test_a_train_that_writes_the_known_outcome_fails_both_its_checks():
+    """A check whose outcome the learner can write down (the line y = 2x, falling losses) compares
+    the trajectory with the reference loop's too."""
+    request, _ = fake_kernel("optimizers", learner_code=OUTCOME_WRITER)
+    keep = {"test_train_basic", "test_train_reaches_the_line"}
+    tests = {c.metadata["nbgrader"]["grade_id"] for c in nbformat.read(
+        ROOT / "source" / "optimizers" / "optimizers.ipynb", as_version=4).cells if is_test(c)}
+    verdicts = judge_notebook("optimizers", request, skip=tests - keep)
+    assert set(verdicts) == keep and all(verdicts.values()), verdicts
+    assert "differ from the reference loop's, epoch by epoch" in str(verdicts["test_train_reaches_the_line"])

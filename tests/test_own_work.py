@@ -1,8 +1,9 @@
-"""grader/own_work.py: "implement it yourself" by allowlist, read from the learner's source.
+"""grader/own_work.py: "implement it yourself" by allowlist, read from the learner's source, and
+only the code that passed it runs when graded.
 
 Pure and fast: source text only, no kernel. The attacks are written as a learner who reads the
-grader's source would write them; the honest corpus (tests/kit/honest.py) is many styles of correct
-code, every one of which must pass.
+grader's source would write them (and as the red team did); the honest corpus (tests/kit/honest.py)
+is many styles of correct code, every one of which must pass.
 """
 import ast
 
@@ -11,28 +12,13 @@ import pytest
 
 from conftest import ROOT
 from grader.course import assignments
-from grader.notebook import is_learner_cell
-from grader.own_work import Allowed, VOCABULARIES, notebook_violations, own_work_violations
+from grader.notebook import is_learner_cell, is_test_cell
+from grader.own_work import Allowed, VOCABULARIES, notebook_plan, own_work_lists
 from kit.honest import HONEST, SCRATCH
 
 
 def notebook(assignment):
     return nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-
-
-def own_work_lists(assignment):
-    """The OWN_WORK dict the notebook's locked cells define: their constant assignments, run as the
-    judge runs them (no imports needed)."""
-    names = {}
-    for cell in notebook(assignment).cells:
-        if cell.cell_type == "code" and not is_learner_cell(cell) and "OWN_WORK" in cell.source:
-            for stmt in ast.parse(cell.source).body:
-                if isinstance(stmt, ast.Assign):
-                    try:
-                        exec(compile(ast.Module([stmt], []), "<cell>", "exec"), names)
-                    except NameError:  # needs the cell's functions: not a constant
-                        pass
-    return names.get("OWN_WORK", {})
 
 
 def locked(assignment):
@@ -54,12 +40,17 @@ def replaced(assignment, grade_id, source, *more):
     return cells + list(more)
 
 
+def checks_of(assignment):
+    return [c.source for c in notebook(assignment).cells if c.cell_type == "code" and is_test_cell(c)]
+
+
 def check(assignment, cells):
-    return own_work_violations(cells, own_work_lists(assignment), locked(assignment))
+    return notebook_plan(cells, locked(assignment), checks_of(assignment))[0]
 
 
-def notebook_check(assignment, cells):
-    return notebook_violations(cells, locked(assignment))
+def runs(assignment, cells):
+    """{cell name: the source that runs in the kernel when graded}."""
+    return notebook_plan(cells, locked(assignment), checks_of(assignment))[1]
 
 
 GRADED = {"loss_functions": ["mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
@@ -70,18 +61,22 @@ GRADED = {"loss_functions": ["mse_loss", "l1_loss", "huber_loss", "binary_cross_
 
 @pytest.mark.parametrize("assignment", assignments())
 def test_every_graded_function_has_a_list_and_every_list_is_readable(assignment):
-    lists = own_work_lists(assignment)
+    lists = own_work_lists(locked(assignment))
     assert sorted(lists) == sorted(GRADED[assignment])
     for entries in lists.values():
         Allowed(entries)  # an unknown vocabulary raises
 
 
 @pytest.mark.parametrize("assignment", assignments())
-def test_reference_solutions_pass(assignment):
+def test_reference_solutions_pass_and_run_whole(assignment):
     cells = editable_cells(assignment)
     assert any("BEGIN SOLUTION" in src for _, src in cells)
     assert check(assignment, cells) == {}
-    assert notebook_check(assignment, cells) == []
+    ran = runs(assignment, cells)
+    for name, source in cells:
+        if "BEGIN SOLUTION" in source:  # every line of code of the reference solutions runs
+            code = [line for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
+            assert [line for line in ran[name].splitlines() if line.strip() and not line.strip().startswith("#")] == code, name
 
 
 HONEST_CASES = [(a, cell, i, src) for a, cells in HONEST.items() for cell, variants in cells.items()
@@ -89,11 +84,11 @@ HONEST_CASES = [(a, cell, i, src) for a, cells in HONEST.items() for cell, varia
 
 
 @pytest.mark.parametrize("case", HONEST_CASES, ids=[f"{a}-{c}-{i}" for a, c, i, _ in HONEST_CASES])
-def test_honest_variant_passes(case):
+def test_honest_variant_passes_and_runs(case):
     assignment, cell, _, source = case
     cells = replaced(assignment, cell, source)
     assert check(assignment, cells) == {}
-    assert notebook_check(assignment, cells) == []
+    assert runs(assignment, cells)[cell].strip()
 
 
 def test_the_honest_corpus_has_five_styles_of_every_graded_function():
@@ -106,11 +101,11 @@ SCRATCH_CASES = [(a, i, src) for a, cells in SCRATCH.items() for i, src in enume
 
 
 @pytest.mark.parametrize("case", SCRATCH_CASES, ids=[f"{a}-{i}" for a, i, _ in SCRATCH_CASES])
-def test_scratch_cells_may_use_the_built_ins(case):
+def test_scratch_cells_may_use_the_built_ins_and_do_not_run_when_graded(case):
     assignment, _, source = case
     cells = editable_cells(assignment) + [("scratch", source)]
     assert check(assignment, cells) == {}
-    assert notebook_check(assignment, cells) == []
+    assert runs(assignment, cells)["scratch"] == ""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -287,8 +282,6 @@ class MNISTNet(nn.Module):
     # what reaches the function from elsewhere: helpers, tables, defaults, decorators, changes
     ("helper_in_other_cell", A, "mse_loss_solution", "def mse_loss(pred, target):\n    return _impl(pred, target)\n",
      (("scratch", "def _impl(a, b):\n    return F.mse_loss(a, b)\n"),), "mse_loss", "torch.nn.functional.mse_loss"),
-    ("table_filled_later", A, "mse_loss_solution", "IMPLS = []\n\ndef mse_loss(pred, target):\n    return IMPLS[0](pred, target)\n",
-     (("scratch", "alias = IMPLS\nalias.append(F.mse_loss)\n"),), "mse_loss", "torch.nn.functional.mse_loss"),
     ("global_set_by_a_call", A, "l1_loss_solution", '''IMPL = None
 
 def set_impl(f):
@@ -305,11 +298,7 @@ BOX = Box()
 
 def l1_loss(pred, target):
     return BOX.run(pred, target)
-''', (("scratch", "def fill(box):\n    box.run = F.l1_loss\n\nfill(BOX)\n"),), "l1_loss", "torch.nn.functional.l1_loss"),
-    ("setattr_on_the_class", O, "my_sgd_solution", '''class MySGD:
-    def __init__(self, params, lr, momentum=0.0):
-        self.params = list(params)
-''', (("scratch", "setattr(MySGD, 'step', torch.optim.SGD.step)\n"),), "MySGD", "torch.optim.SGD.step"),
+''', (("scratch", "def fill(box):\n    box.run = F.l1_loss\n\nfill(BOX)\n"),), "l1_loss", "uses .run"),
     ("attribute_of_the_class", O, "my_sgd_solution", "class MySGD:\n    pass\n",
      (("scratch", "MySGD.step = torch.optim.SGD.step\nMySGD.__init__ = torch.optim.SGD.__init__\n"),), "MySGD",
      "torch.optim.SGD"),
@@ -356,39 +345,119 @@ def test_an_attack_counts_only_for_the_function_it_serves():
 
 
 # ----------------------------------------------------------------------------------------------
-# What no cell may do, reached or not (a scratch cell that patches torch, or writes code to import)
+# What a scratch cell does to a graded function: it does not run when graded, so it changes nothing.
+# (id, assignment, cell replaced or None, its source, scratch cell, a piece of the attack that must not run)
 
-NOTEBOOK_ATTACKS = [
-    ("gc_patch", "import gc\ngc.get_referents(torch)[0]['mean'] = F.mse_loss\n", "imports gc"),
-    ("pickle_into_main", "import pickle\npickle.loads(b'...')\n", "imports pickle"),
-    ("ctypes", "import ctypes\n", "imports ctypes"),
-    ("c_twin", "import _pickle\n", "imports _pickle"),
-    ("importlib", "import importlib\nimportlib.import_module('gc')\n", "imports importlib"),
-    ("plt_reexport", "import matplotlib.pyplot as plt\nplt.importlib.import_module('gc')\n",
-     "uses matplotlib.pyplot.importlib.import_module"),
-    ("functional_reexport", "F.torch.library.impl('aten::mean', 'CPU')\n", "uses torch.nn.functional.torch"),
-    ("torch_library", "torch.library.impl('aten::mean', 'CPU')(lambda x: x)\n", "uses torch.library.impl"),
-    ("torch_load", "torch.load('x.pt', weights_only=False)\n", "uses torch.load"),
-    ("write_a_module", "open('statistics.py', 'w').write('import gc')\nimport statistics\n", "uses open"),
-    ("exec", "exec('import gc')\n", "uses exec"),
-    ("eval_builtins", "__builtins__.eval('1')\n", "uses __builtins__"),
-    ("get_ipython", "get_ipython().run_cell('import gc')\n", "runs the IPython command"),
-    ("shell", "!pip download gc\n", "runs the IPython command %system"),
-    ("writefile", "%%writefile statistics.py\nimport gc\n", "%writefile"),
-    ("private_attr", "torch.nn.functional.mse_loss.__globals__\n", "torch.nn.functional.mse_loss.__globals__"),
-    ("dunder_on_value", "x = (1).__class__.__base__\n", ".__base__"),
-    ("computed_setattr", "setattr(torch, 'me' + 'an', F.mse_loss)\n", "computed attribute name"),
-    ("numpy_load", "import numpy as np\nnp.load('x.npy', allow_pickle=True)\n", "uses numpy.load"),
-    ("os_system", "import os\nos.system('true')\n", "uses os.system"),
-    ("timeit_code", "%timeit import gc\n", "imports gc"),
+SCRATCH_ATTACKS = [
+    ("gc_patch", A, None, None, "import gc\ngc.get_referents(torch)[0]['mean'] = F.mse_loss\n", "gc."),
+    ("time_magic_rebinds", A, None, None,
+     "%time mse_loss = lambda pred, target: [F][0].torch.ops.aten.mse_loss(pred, target)\n", "aten"),
+    ("module_as_value", A, None, None, "B = [F][0].torch.sys.modules['builtins']\n"
+     "B.exec('mse_loss.__code__ = (lambda pred, target: torch.ops.aten.mse_loss(pred, target)).__code__')\n", "B.exec"),
+    ("config_magic", A, None, None, "%config Completer.greedy = exec('import gc') or False\n", "exec("),
+    ("patch_a_tensor_method", A, "mse_loss_solution", "def mse_loss(pred, target):\n    return pred.type_as(target)\n",
+     "G = F\nT = torch.Tensor\nT.type_as = lambda self, other: G.torch.ops.aten.mse_loss(self, other)\n", "aten"),
+    ("patch_a_method_for_train", O, "train_solution",
+     "def train(model, inputs, targets, loss_fn, optimizer, epochs):\n"
+     "    return inputs.new_tensor([]).lerp(model, inputs, targets, loss_fn, optimizer, epochs)\n",
+     "T = torch.Tensor\nT.lerp = lambda self, *args: reference_train(*args)\n", "reference_train"),
+    ("fill_through_a_list", A, "cross_entropy_solution",
+     "LOSS_PARTS = {}\n\ndef cross_entropy(logits, target):\n    return LOSS_PARTS['ce'](logits, target)\n",
+     "[LOSS_PARTS][0].update(ce=F.cross_entropy)\n", "F.cross_entropy"),
+    ("fill_through_a_default", A, "cross_entropy_solution",
+     "LOSS_PARTS = {}\n\ndef cross_entropy(logits, target):\n    return LOSS_PARTS['ce'](logits, target)\n",
+     "def fill(d=LOSS_PARTS):\n    d['ce'] = F.cross_entropy\n\nfill()\n", "F.cross_entropy"),
+    ("fill_in_a_loop", O, None, None,
+     "for c in [MyAdam]:\n    c.step = lambda self: self.inner.step()\n    c.inner = torch.optim.Adam\n", "c.inner ="),
+    ("walrus", A, "cross_entropy_solution",
+     "LOSS_PARTS = {}\n\ndef cross_entropy(logits, target):\n    return LOSS_PARTS['ce'](logits, target)\n",
+     "(d := LOSS_PARTS)['ce'] = F.cross_entropy\n", "F.cross_entropy"),
+    ("table_filled_through_an_alias", A, "mse_loss_solution",
+     "IMPLS = []\n\ndef mse_loss(pred, target):\n    return IMPLS[0](pred, target)\n",
+     "alias = IMPLS\nalias.append(F.mse_loss)\n", "F.mse_loss"),
+    ("setattr_on_the_class", O, "my_sgd_solution",
+     "class MySGD:\n    def __init__(self, params, lr, momentum=0.0):\n        self.params = list(params)\n",
+     "setattr(MySGD, 'step', torch.optim.SGD.step)\n", "torch.optim.SGD.step"),
+    ("writefile", A, None, None, "%%writefile statistics.py\nimport gc\n", "gc"),
+    ("shell", A, None, None, "!pip download gc\n", "pip"),
 ]
 
 
-@pytest.mark.parametrize("case", NOTEBOOK_ATTACKS, ids=[a[0] for a in NOTEBOOK_ATTACKS])
-def test_a_cell_no_learner_may_write(case):
-    _, source, words = case
-    found = notebook_check(A, editable_cells(A) + [("scratch", source)])
-    assert any(words in r for r in found), found
+@pytest.mark.parametrize("case", SCRATCH_ATTACKS, ids=[a[0] for a in SCRATCH_ATTACKS])
+def test_a_scratch_cell_does_not_run_when_graded(case):
+    _, assignment, cell, source, scratch, marker = case
+    cells = (replaced(assignment, cell, source) if cell else editable_cells(assignment)) + [("scratch", scratch)]
+    ran = runs(assignment, cells)
+    assert not any(marker in text for text in ran.values()), ran
+    assert ran["scratch"] == ""
+
+
+DEAD_REBINDING = '''import torch as backend
+if not backend:
+    backend = None
+
+class LossSettings:
+    ops = aten = mse_loss = None
+
+def mse_loss(pred, target):
+    LossSettings.ops
+    return backend.ops.aten.mse_loss(pred, target)
+'''
+
+# Attacks through the code a graded name needs: flagged, and not run. (id, assignment, cell, source,
+# the name flagged, words of the reason, a piece of the attack that must not run)
+REACHED_ATTACKS = [
+    ("dead_rebinding_and_class_attributes", A, "mse_loss_solution", DEAD_REBINDING, "mse_loss",
+     "torch.ops.aten.mse_loss", "backend.ops"),
+    ("local_import", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    import torch as T\n    return T.ops.aten.mse_loss(pred, target)\n",
+     "mse_loss", "torch.ops.aten.mse_loss", "aten"),
+    ("table_filled_reached", A, "cross_entropy_solution",
+     "LOSS_PARTS = {}\nLOSS_PARTS.update(ce=F.cross_entropy)\n\ndef cross_entropy(logits, target):\n"
+     "    return LOSS_PARTS['ce'](logits, target)\n", "cross_entropy", "torch.nn.functional.cross_entropy",
+     "F.cross_entropy"),
+    ("answer_that_patches", A, "question_loss_purpose_answer",
+     "import gc\nanswer_loss_purpose = (gc.get_referents(torch)[0].update(mean=F.mse_loss), 'b')[1]\n",
+     "answer_loss_purpose", "gc", "gc"),
+]
+
+
+@pytest.mark.parametrize("case", REACHED_ATTACKS, ids=[a[0] for a in REACHED_ATTACKS])
+def test_reached_attack_is_flagged_and_does_not_run(case):
+    _, assignment, cell, source, name, words, marker = case
+    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    assert name in found and any(words in r for r in found[name]), found
+    assert marker not in ran[cell], ran[cell]
+
+
+# Honest code the red team found flagged by an earlier version: (assignment, cell replaced, source, scratch cell)
+HONEST_FOUND = [
+    (A, None, None, "def compare(mine, builtin, *x):\n    print(mine(*x), builtin(*x))\n\n"
+     "a, b = torch.randn(4), torch.randn(4)\ncompare(mse_loss, F.mse_loss, a, b)\n"),
+    (A, None, None, "PAIRS = {'mse': (mse_loss, nn.MSELoss()), 'l1': (l1_loss, nn.L1Loss())}\n"
+     "for mine, theirs in PAIRS.values():\n    print(mine(torch.ones(2), torch.zeros(2)), theirs(torch.ones(2), torch.zeros(2)))\n"),
+    (O, None, None, "def trajectory(cls):\n    p = torch.ones(2, requires_grad=True)\n    opt = cls([p], lr=0.1)\n"
+     "    for _ in range(3):\n        opt.zero_grad()\n        (p ** 2).sum().backward()\n        opt.step()\n    return p\n\n"
+     "print(trajectory(MyAdam), trajectory(torch.optim.Adam))\n"),
+    (A, "cross_entropy_solution", "def cross_entropy(logits, target):\n    import torch.nn.functional as F\n"
+     "    return -(F.log_softmax(logits, 1) * F.one_hot(target, logits.shape[1])).sum(1).mean()\n", None),
+    (A, "mse_loss_solution", "from typing import Optional\n\ndef mse_loss(pred, target, weight: Optional[float] = None):\n"
+     "    d = pred - target\n    return (d * d).sum() / d.nelement()\n", None),
+    (A, "l1_loss_solution", "import math\n\ndef l1_loss(pred, target):\n"
+     "    return (pred - target).abs().sum() / math.prod(pred.shape) if pred.count_nonzero() >= 0 else math.pi\n", None),
+    (M, "mnist_net_solution", "class MNISTNet(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+     "        self.conv = nn.Conv2d(1, 8, 3)\n        nn.init.kaiming_normal_(self.conv.weight)\n"
+     "        self.fc = nn.Linear(8 * 13 * 13, 10)\n\n    def forward(self, x):\n"
+     "        return self.fc(torch.flatten(nn.functional.max_pool2d(torch.relu(self.conv(x)), 2), 1))\n", None),
+]
+
+
+@pytest.mark.parametrize("case", HONEST_FOUND, ids=range(len(HONEST_FOUND)))
+def test_honest_code_the_red_team_found_flagged_is_accepted(case):
+    assignment, cell, source, scratch = case
+    cells = (replaced(assignment, cell, source) if cell else editable_cells(assignment)) + (
+        [("scratch", scratch)] if scratch else [])
+    assert check(assignment, cells) == {}
 
 
 def test_a_cell_that_does_not_parse_names_the_functions_it_mentions():
@@ -408,3 +477,33 @@ def test_vocabularies_hold_no_lookup():
             assert parts[0] not in {"importlib", "inspect", "gc", "ctypes", "pickle", "operator", "sys", "builtins",
                                     "types", "functools", "pydoc", "pkgutil", "os"}, (name, entry)
             assert entry not in {"torch.load", "torch.ops", "torch.library", "torch.jit", "torch.utils"}, (name, entry)
+
+
+def student_copy_helpers(assignment):
+    """The functions and classes the student copy's locked cells define: all a learner can call."""
+    nb = nbformat.read(ROOT / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    names = set()
+    for cell in nb.cells:
+        if cell.cell_type == "code" and not is_learner_cell(cell):
+            names |= {n.name for n in ast.parse(cell.source).body
+                      if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return sorted(names)
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_a_graded_function_that_calls_any_helper_of_the_student_copy_is_flagged(assignment):
+    """No reference behaviour of the student copy earns a point: a graded function, or class, that
+    hands its work to any function or class of the student copy's locked cells is flagged, and what
+    is flagged does not run when graded."""
+    helpers = student_copy_helpers(assignment)
+    cells = dict(editable_cells(assignment))
+    solution = {name: cell for cell, source in cells.items() for name in GRADED[assignment]
+                if f"def {name}(" in source or f"class {name}" in source}
+    assert len(helpers) >= 5 and set(solution) == set(GRADED[assignment])
+    for name, cell in solution.items():
+        for helper in helpers:
+            source = (f"class {name}:\n    def __init__(self, *args, **kwargs):\n        self.inner = {helper}(*args, **kwargs)\n"
+                      if name[0].isupper() else f"def {name}(*args, **kwargs):\n    return {helper}(*args, **kwargs)\n")
+            found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+            assert any(f"uses {helper}, a helper" in r for r in found.get(name, [])), (name, helper, found)
+            assert helper not in ran[cell], (name, helper)

@@ -78,7 +78,7 @@ PITFALLS = [  # (assignment, test cell, {solution: (reference code or None, the 
      "weight each batch's loss by its number of samples"),
     ("optimizers", "test_my_adam_basic",
      {"my_adam_solution": ("v_hat.sqrt() + self.eps", "(v_hat + self.eps).sqrt()")},
-     "Adam with ε inside the square root: add ε after the square root"),
+     "ε goes after the square root, m̂ / (√v̂ + ε)"),
     ("optimizers", "test_my_adam_basic",
      {"my_adam_solution": ("m_hat = self.m[i] / (1 - beta1 ** self.t[i])", "m_hat = self.m[i]")},
      None),  # half a bias correction: fails, with no slip named that is not there
@@ -86,18 +86,18 @@ PITFALLS = [  # (assignment, test cell, {solution: (reference code or None, the 
      {"my_adam_solution": ("            m_hat = self.m[i] / (1 - beta1 ** self.t[i])\n"
                            "            v_hat = self.v[i] / (1 - beta2 ** self.t[i])\n",
                            "            m_hat, v_hat = self.m[i], self.v[i]\n")},
-     "Adam with no bias correction: divide m by (1 − β1^t) and v by (1 − β2^t)"),
+     "bias correction divides m by (1 − β1^t) and v by (1 − β2^t)"),
     ("optimizers", "test_my_rmsprop_basic",
      {"my_rmsprop_solution": ("self.square_avg[i].sqrt() + self.eps", "(self.square_avg[i] + self.eps).sqrt()")},
-     "RMSprop with ε inside the square root"),
+     "ε goes after the square root, g / (√s + ε)"),
     ("optimizers", "test_my_rmsprop_basic",
      {"my_rmsprop_solution": ("mul_(self.alpha).addcmul_(p.grad, p.grad, value=1 - self.alpha)",
                               "mul_(1 - self.alpha).addcmul_(p.grad, p.grad, value=self.alpha)")},
-     "RMSprop with α and 1 − α swapped"),
+     "s = α·s + (1 − α)·g²"),
     ("optimizers", "test_my_sgd_basic",
      {"my_sgd_solution": ("self.buffers[i].mul_(self.momentum).add_(p.grad)",
                           "self.buffers[i].mul_(self.momentum).add_(p.grad, alpha=1 - self.momentum)")},
-     "SGD with the momentum buffer damped"),
+     "the buffer is b = μ·b + g (the whole gradient"),
 ]
 
 

@@ -8,7 +8,7 @@ from unittest import mock
 import nbformat
 
 from grader import kernel_side
-from grader.course import ROOT
+from grader.course import ROOT, references
 from grader.judge import Judge
 
 SLOW_CELLS = {"test_mnist_accuracy"}  # two epochs of MNIST: the class-grading tests run it
@@ -54,11 +54,14 @@ def judge_notebook(assignment, request, source_assignment=None, seed=1234, skip=
     """Run the source notebook's locked cells and tests but `skip` in a judge, every check drawing
     its inputs from `seed`; {grade_id: error or None}. What each check prints goes in `printed`."""
     judge = Judge(request)
-    verdicts = {}
+    verdicts, loaded = {}, False
     for cell in cells(source_assignment or assignment):
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code" or meta.get("grade_id") in skip:
             continue
+        if is_test(cell) and not loaded:  # as grader/execute.py: after the locked cells, before the checks
+            loaded = True
+            assert judge.run(references(source_assignment or assignment), test=False)[1] is None
         if is_test(cell):
             output, verdicts[meta["grade_id"]] = judge.run(cell.source, seed=seed)
             if printed is not None:

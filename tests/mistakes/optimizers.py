@@ -15,7 +15,8 @@ MISTAKES = {
             "        losses.append(loss_fn(model(inputs), targets).item())\n    return losses\n"),
         "my_adam_solution": mutate(MY_ADAM, "v_hat.sqrt() + self.eps", "(v_hat + self.eps).sqrt()"),
         "my_rmsprop_solution": mutate(MY_RMSPROP, "            if p.grad is None:\n                continue\n", ""),
-    }, {"test_train_basic", "test_my_adam_basic", "test_my_adam_hidden", "test_my_rmsprop_hidden"}),
+    }, {"test_train_basic", "test_train_reaches_the_line", "test_my_adam_basic", "test_my_adam_hidden",
+        "test_my_rmsprop_hidden"}),
     "generator": ({
         "my_sgd_solution": mutate(MY_SGD, "self.params = list(params)", "self.params = params"),
         "my_adam_solution": mutate(mutate(MY_ADAM, " / (1 - beta1 ** self.t[i])", ""), " / (1 - beta2 ** self.t[i])", ""),
