@@ -44,7 +44,7 @@ from . import heldout, kernel_side
 from .course import REFERENCES, references
 from .judge import Judge, LearnerError, error_name, error_text
 from .notebook import add_note, cell_name, code_cells, is_learner_cell, is_test_cell
-from .own_work import notebook_plan
+from .own_work import embedded_data, notebook_plan
 from .sandbox import SandboxedKernelManager, sandbox_problem
 from .tamper import (bound_names, import_aliases, imports_not_installed, locked_callables, protected_modules,
                      rebinds_locked_names, tampering_in_code)
@@ -135,6 +135,7 @@ class GuardedExecute(Execute):
         for name, reasons in self._own_work.items():
             self._problems.append(f"{name} uses what its part does not allow ({'; '.join(reasons)}): "
                                   f"the checks of {name} score 0")
+        self._problems += embedded_data(self._own_work_names)
         self._cell_seconds = 0.0
         with tempfile.TemporaryDirectory(prefix="course-judge-") as views:
             self._data_mounts, judge_data = heldout.views(self.held_out, self._seed("data"), views, self.data_root)

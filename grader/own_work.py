@@ -41,9 +41,23 @@ never a dishonest one that passes.
 import ast
 import re
 
-__all__ = ["grading_plan", "notebook_plan", "own_work_violations", "own_work_lists", "names_the_checks_read", "VOCABULARIES", "read_cell"]
+__all__ = ["embedded_data", "grading_plan", "notebook_plan", "own_work_violations", "own_work_lists", "names_the_checks_read", "VOCABULARIES", "read_cell"]
 
 MAX_REASONS = 5
+
+
+def _introspection():
+    """The public attributes of Python's frames, code objects, generators, coroutines, tracebacks,
+    functions and modules (`gi_frame`, `f_globals`, `co_consts`, ...): the roads to any object of the
+    process, never allowed, not even as the learner's own attribute names. Read from the types."""
+    import types
+    kinds = (types.FrameType, types.CodeType, types.GeneratorType, types.CoroutineType, types.AsyncGeneratorType,
+             types.TracebackType, types.FunctionType, types.MethodType, types.ModuleType, types.CellType)
+    names = {n for kind in kinds for n in dir(kind) if not n.startswith("_")}
+    return names - {"clear", "close", "send", "throw", "replace", "count", "index"}
+
+
+INTROSPECTION = _introspection()
 HARMLESS_DUNDERS = {"__init__", "__name__", "__qualname__", "__class__", "__doc__"}
 NAME_BUILTINS = {"getattr", "setattr", "hasattr", "delattr"}
 
@@ -130,15 +144,19 @@ VOCABULARIES = {
 # ----------------------------------------------------------------------------------------------
 # Reading a cell
 
+def python_text(source):
+    """A cell's source with IPython's syntax (`%magic`, `!shell`, `x?`) turned into Python, as the kernel runs it."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+        return TransformerManager().transform_cell(source)
+    except Exception:  # IPython could not read it: the kernel could not either
+        return source
+
+
 def read_cell(source):
     """(tree, None) for a cell's source, IPython's syntax turned into Python first, or (None, why)."""
     try:
-        from IPython.core.inputtransformer2 import TransformerManager
-        source = TransformerManager().transform_cell(source)
-    except Exception:  # IPython could not read it: the kernel could not either
-        pass
-    try:
-        return ast.parse(source), None
+        return ast.parse(python_text(source)), None
     except SyntaxError as e:
         return None, f"does not parse ({e.msg}, line {e.lineno})"
     except (RecursionError, MemoryError, ValueError):
@@ -210,7 +228,9 @@ class _Names(ast.NodeVisitor):
 
     def visit_FunctionDef(self, node):
         args = node.args
-        for child in node.decorator_list + args.defaults + [d for d in args.kw_defaults if d is not None]:
+        annotations = [a.annotation for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]
+                       if a is not None and a.annotation is not None] + ([node.returns] if node.returns else [])
+        for child in node.decorator_list + args.defaults + [d for d in args.kw_defaults if d is not None] + annotations:
             self.visit(child)
         self._scope(node, node.body)
 
@@ -356,8 +376,9 @@ class Program:
             if tree is None:
                 self.unread.append((cell, why, source))
                 continue
+            lines = python_text(source).split("\n")  # as the parser counts lines (not str.splitlines)
             for node in tree.body:
-                self.units.append(Unit(node, cell, source.splitlines()))
+                self.units.append(Unit(node, cell, lines))
                 for n in ast.walk(node):  # a name any import binds is a module wherever it is used
                     if isinstance(n, (ast.Import, ast.ImportFrom)):
                         self.modules.update(_import_paths(n))
@@ -488,6 +509,9 @@ class _Check(ast.NodeVisitor):
         name = node.id
         if not isinstance(node.ctx, ast.Load):
             return
+        if name in NAME_BUILTINS and not self._local(name) and name not in self.p.own and self._module(name) is None:
+            self.report(node, f"uses {name} as a value (call it with a constant attribute name)")
+            return
         path = self._module(name)
         if path is not None:
             self._value(node, path)
@@ -528,6 +552,8 @@ class _Check(ast.NodeVisitor):
     def _attr(self, node, attr, store=False):
         if attr.startswith("_") and attr not in HARMLESS_DUNDERS:
             self.report(node, f"uses the attribute .{attr} (a name starting with _)")
+        elif attr in INTROSPECTION:
+            self.report(node, f"uses the attribute .{attr} (Python's introspection)")
         elif not (store or attr in self.allowed.attrs or attr in self.own_attrs or attr in HARMLESS_DUNDERS):
             self.report(node, f"uses .{attr}")
 
@@ -545,6 +571,11 @@ class _Check(ast.NodeVisitor):
                 for arg in node.args[2:] + [k.value for k in node.keywords]:
                     self.visit(arg)
             return
+        self.generic_visit(node)
+
+    def visit_MatchClass(self, node):  # `case C(attr=...)` reads attributes without an ast.Attribute
+        for attr in node.kwd_attrs:
+            self._attr(node, attr)
         self.generic_visit(node)
 
     # scopes
@@ -659,14 +690,13 @@ def grading_plan(cells, locked, own_work, answers=()):
         if reasons:
             violations[name] = list(dict.fromkeys(reasons))[:MAX_REASONS]
     sources = {}
-    for cell, source in program.cells:
-        lines = source.splitlines()
-        keep = set()
+    for cell, _ in program.cells:  # what runs is written from the checked syntax trees, never copied from the text
+        lines = []
         for u in program.units:
             if u.cell == cell and id(u) in runs:
-                keep.update(range(u.first, u.last + 1))
-        sources[cell] = "\n".join(line if i in keep else "" for i, line in enumerate(lines, 1)).rstrip() + "\n" \
-            if keep else ""
+                lines += [""] * (u.first - 1 - len(lines))  # each statement on its own line where it can
+                lines += ast.unparse(u.node).split("\n")
+        sources[cell] = "\n".join(lines) + "\n" if lines else ""
     return violations, sources
 
 
@@ -695,3 +725,28 @@ def names_the_checks_read(tests, locked):
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
                 read.add(node.id)
     return sorted(read - bound.locked - set(bound.modules) - set(dir(builtins)))
+
+
+EMBEDDED_CHARS = 4096  # a string or bytes constant this long in a learner's cell is data, not code
+EMBEDDED_ITEMS = 1000  # and so is a list, tuple, set or dict written out with this many items
+
+
+def embedded_data(cells):
+    """Where the learner's cells carry large data written into the code (a long string or bytes
+    constant, an encoded blob, a long literal list): a test set's labels or images could ride there,
+    for a lookup no check of the code forbids. Phrases for the instructor, one a cell."""
+    found = []
+    for cell, source in cells:
+        tree, _ = read_cell(source)
+        for node in ast.walk(tree) if tree else []:
+            size = (len(node.value) if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))
+                    and len(node.value) >= EMBEDDED_CHARS else
+                    len(node.elts) if isinstance(node, (ast.List, ast.Tuple, ast.Set)) and len(node.elts) >= EMBEDDED_ITEMS
+                    else len(node.keys) if isinstance(node, ast.Dict) and len(node.keys) >= EMBEDDED_ITEMS else 0)
+            if size:
+                what = "characters of text" if isinstance(node, ast.Constant) else "items written out"
+                name = cell if str(cell).isdigit() else f"'{cell}'"
+                found.append(f"cell {name} line {node.lineno} holds {size:,} {what}: data in the code, which a "
+                             "lookup of the test set could use; look at it")
+                break
+    return found

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 from grader.course import assignments
 from grader.notebook import is_learner_cell, is_test_cell
-from grader.own_work import Allowed, VOCABULARIES, notebook_plan, own_work_lists
+from grader.own_work import Allowed, VOCABULARIES, embedded_data, notebook_plan, own_work_lists
 from kit.honest import HONEST, SCRATCH
 
 
@@ -74,9 +74,8 @@ def test_reference_solutions_pass_and_run_whole(assignment):
     assert check(assignment, cells) == {}
     ran = runs(assignment, cells)
     for name, source in cells:
-        if "BEGIN SOLUTION" in source:  # every line of code of the reference solutions runs
-            code = [line for line in source.splitlines() if line.strip() and not line.strip().startswith("#")]
-            assert [line for line in ran[name].splitlines() if line.strip() and not line.strip().startswith("#")] == code, name
+        if "BEGIN SOLUTION" in source:  # every statement of the reference solutions runs, as written
+            assert ast.dump(ast.parse(ran[name])) == ast.dump(ast.parse(source)), name
 
 
 HONEST_CASES = [(a, cell, i, src) for a, cells in HONEST.items() for cell, variants in cells.items()
@@ -507,3 +506,76 @@ def test_a_graded_function_that_calls_any_helper_of_the_student_copy_is_flagged(
             found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
             assert any(f"uses {helper}, a helper" in r for r in found.get(name, [])), (name, helper, found)
             assert helper not in ran[cell], (name, helper)
+
+
+def test_large_data_in_the_code_is_named_for_the_instructor():
+    """Test images carried in the notebook (for a nearest-neighbour lookup) are named; code is not."""
+    import base64
+    blob = base64.b64encode(bytes(range(256)) * 40).decode()
+    cells = editable_cells(M) + [("lookup", f"TEST_SET = '{blob}'\n"), ("labels", f"LABELS = {list(range(10)) * 150}\n")]
+    found = embedded_data(cells)
+    assert len(found) == 2 and "cell 'lookup' line 1 holds 13,656 characters of text" in found[0], found
+    assert "cell 'labels' line 1 holds 1,500 items written out" in found[1]
+    for assignment in assignments():
+        assert embedded_data(editable_cells(assignment)) == []
+    assert all(embedded_data([(a, src) for a, src in [("x", s)]]) == [] for cells in HONEST.values()
+               for variants in cells.values() for s in variants)
+
+
+# The red team's second round: code that shares a line with checked code, line numbers that the text
+# and the parser count differently, Python's introspection, getattr as a value, match's class patterns.
+# (id, assignment, cell, source, the name, words of the reason or None when it must simply not run, what must not run)
+ROUND_TWO = [
+    ("semicolon", A, "mse_loss_solution",
+     "X = None; globals().update(X=torch.ops.aten.mse_loss)\n\ndef mse_loss(pred, target):\n    return X(pred, target)\n",
+     "mse_loss", None, "globals"),
+    ("leading_blank_lines", A, "cross_entropy_solution",
+     "\n\n\ndef cross_entropy(logits, target):\n    return X(logits, target) if 1 else (A1, A2, A3)\n"
+     "globals().update(X=torch.ops.aten.cross_entropy_loss)\nA1 = 0\nA2 = 0\nA3 = 0\nX = None\n",
+     "cross_entropy", None, "globals"),
+    ("line_separator", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    return X(pred, target)  # squared error\u2028\n"
+     "globals().update(X=torch.ops.aten.mse_loss)\nX = None\n", "mse_loss", None, "globals"),
+    ("generator_frame", A, "mse_loss_solution", "def mse_loss(pred, target):\n    if 0:\n"
+     "        pred.gi_frame = pred.f_globals = pred.ops = pred.aten = pred.mse_loss = None\n"
+     "    frame = (i for i in [0]).gi_frame\n    return frame.f_globals['torch'].ops.aten.mse_loss(pred, target)\n",
+     "mse_loss", "uses the attribute .gi_frame (Python's introspection)", "f_globals"),
+    ("getattr_as_a_value", A, "l1_loss_solution", "def l1_loss(pred, target):\n    look = getattr\n"
+     "    scope = look(l1_loss, '__glob' + 'als__')\n    return look(look(scope['torch'], 'ops'), 'aten').l1_loss(pred, target, 1)\n",
+     "l1_loss", "uses getattr as a value", "look(l1_loss"),
+    ("match_class_pattern", A, "huber_loss_solution", "def huber_loss(pred, target, delta=1.0):\n    match huber_loss:\n"
+     "        case object(__globals__={'torch': object(ops=object(aten=object(huber_loss=impl)))}):\n"
+     "            return impl(pred, target, 1, delta)\n", "huber_loss", "uses the attribute .__globals__", "__globals__"),
+]
+
+
+@pytest.mark.parametrize("case", ROUND_TWO, ids=[a[0] for a in ROUND_TWO])
+def test_round_two_attack_does_not_run(case):
+    _, assignment, cell, source, name, words, marker = case
+    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    if words:
+        assert any(words in r for r in found.get(name, [])), found
+    assert marker not in ran[cell], ran[cell]
+
+
+ANNOTATED = [
+    (A, "mse_loss_solution", "from torch import Tensor\n\ndef mse_loss(pred: Tensor, target: Tensor) -> Tensor:\n"
+     "    return ((pred - target) ** 2).mean()\n"),
+    (A, "l1_loss_solution", "import typing\nNumber = typing.Union[int, float]\n\n"
+     "def l1_loss(pred, target, scale: Number = 1) -> 'torch.Tensor':\n    return (pred - target).abs().mean() * scale\n"),
+    (O, "my_sgd_solution", "from typing import Iterable\n\nclass MySGD:\n"
+     "    def __init__(self, params: Iterable, lr, momentum=0.0):\n        self.params, self.lr, self.momentum = list(params), lr, momentum\n"
+     "        self.buffers = {}\n\n    def zero_grad(self):\n        for p in self.params:\n            p.grad = None\n\n"
+     "    @torch.no_grad()\n    def step(self):\n        for i, p in enumerate(self.params):\n            if p.grad is None:\n"
+     "                continue\n            b = p.grad.clone() if i not in self.buffers or not self.momentum else "
+     "self.buffers[i].mul_(self.momentum).add_(p.grad)\n            self.buffers[i] = b\n            p.sub_(self.lr * b)\n"),
+]
+
+
+@pytest.mark.parametrize("case", ANNOTATED, ids=range(len(ANNOTATED)))
+def test_what_annotations_name_runs_too(case):
+    """An honest function annotated with a name of its own cell: the name's statement runs with it."""
+    assignment, cell, source = case
+    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    assert found == {}
+    assert ast.dump(ast.parse(ran[cell])) == ast.dump(ast.parse(source))
