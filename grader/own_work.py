@@ -199,7 +199,43 @@ class Unit:
         return f"cell {cell} line {lineno}: `{text[:70]}`"
 
 
-class _Names(ast.NodeVisitor):
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
+def _outside(node):
+    """What a def, lambda or class evaluates where it is written: decorators, defaults, annotations, bases."""
+    if isinstance(node, ast.ClassDef):
+        return node.decorator_list + node.bases + [k.value for k in node.keywords]
+    if isinstance(node, _COMPREHENSIONS):
+        return []
+    a = node.args
+    args = [x for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if x is not None]
+    return (list(getattr(node, "decorator_list", [])) + a.defaults + [d for d in a.kw_defaults if d is not None]
+            + [x.annotation for x in args if x.annotation is not None]
+            + ([node.returns] if getattr(node, "returns", None) is not None else []))
+
+
+def _inside(node):
+    """What runs in a def's, lambda's, class body's or comprehension's own scope."""
+    if isinstance(node, _COMPREHENSIONS):
+        return list(node.generators) + [e for e in (getattr(node, "elt", None), getattr(node, "key", None),
+                                                    getattr(node, "value", None)) if e is not None]
+    return node.body if isinstance(node.body, list) else [node.body]
+
+
+class _Scoped(ast.NodeVisitor):
+    """A visitor that enters each scope with `_scope(node, children)`, after what is evaluated outside it."""
+
+    def _enter(self, node):
+        for child in _outside(node):
+            self.visit(child)
+        self._scope(node, _inside(node))
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_Lambda = visit_ClassDef = _enter
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter
+
+
+class _Names(_Scoped):
     """Fills a Unit's sets: the global names its statement binds, changes and reads."""
 
     def __init__(self, unit):
@@ -225,32 +261,6 @@ class _Names(ast.NodeVisitor):
             self.visit(child)
         self.unit.effects |= self.globals.pop()
         self.scopes.pop()
-
-    def visit_FunctionDef(self, node):
-        args = node.args
-        annotations = [a.annotation for a in args.posonlyargs + args.args + args.kwonlyargs + [args.vararg, args.kwarg]
-                       if a is not None and a.annotation is not None] + ([node.returns] if node.returns else [])
-        for child in node.decorator_list + args.defaults + [d for d in args.kw_defaults if d is not None] + annotations:
-            self.visit(child)
-        self._scope(node, node.body)
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def visit_Lambda(self, node):
-        for child in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
-            self.visit(child)
-        self._scope(node, [node.body])
-
-    def visit_ClassDef(self, node):
-        for child in node.decorator_list + node.bases + [k.value for k in node.keywords]:
-            self.visit(child)
-        self._scope(node, node.body)
-
-    def _comprehension(self, node):
-        self._scope(node, list(node.generators) + [e for e in (getattr(node, "elt", None), getattr(node, "key", None),
-                                                               getattr(node, "value", None)) if e is not None])
-
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
 
     def visit_Name(self, node):
         if self._local(node.id):
@@ -476,7 +486,7 @@ def _expand(entries):
             yield entry
 
 
-class _Check(ast.NodeVisitor):
+class _Check(_Scoped):
     """Walks a unit and reports what it uses that `allowed` does not allow."""
 
     def __init__(self, program, allowed, own_attrs, unit):
@@ -590,35 +600,6 @@ class _Check(ast.NodeVisitor):
         for child in children:
             self.visit(child)
         self.scopes.pop()
-
-    def visit_FunctionDef(self, node):
-        a = node.args
-        for child in node.decorator_list + a.defaults + [d for d in a.kw_defaults if d is not None]:
-            self.visit(child)
-        for arg in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg]:
-            if arg is not None and arg.annotation is not None:
-                self.visit(arg.annotation)
-        if node.returns is not None:
-            self.visit(node.returns)
-        self._scope(node, node.body)
-
-    visit_AsyncFunctionDef = visit_FunctionDef
-
-    def visit_Lambda(self, node):
-        for child in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
-            self.visit(child)
-        self._scope(node, [node.body])
-
-    def visit_ClassDef(self, node):
-        for child in node.decorator_list + node.bases + [k.value for k in node.keywords]:
-            self.visit(child)
-        self._scope(node, node.body)
-
-    def _comprehension(self, node):
-        self._scope(node, list(node.generators) + [e for e in (getattr(node, "elt", None), getattr(node, "key", None),
-                                                               getattr(node, "value", None)) if e is not None])
-
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _comprehension
 
     # imports
 
