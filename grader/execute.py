@@ -44,7 +44,7 @@ from . import heldout, kernel_side
 from .course import REFERENCES, references
 from .judge import Judge, LearnerError, error_name, error_text
 from .notebook import add_note, cell_name, code_cells, is_learner_cell, is_test_cell
-from .own_work import embedded_data, notebook_plan
+from .own_work import embedded_data, notebook_plan, own_work_lists
 from .sandbox import SandboxedKernelManager, sandbox_problem
 from .tamper import (bound_names, import_aliases, imports_not_installed, locked_callables, protected_modules,
                      rebinds_locked_names, tampering_in_code)
@@ -83,6 +83,11 @@ class GuardedExecute(Execute):
                           "written)").tag(config=True)
     start_attempts = Integer(3, help="Tries to start a kernel before grading gives up on the machine.").tag(config=True)
     startup_timeout = Integer(120, help="Seconds a kernel may take to start.").tag(config=True)
+    checked_code_only = Bool(True, help="Run in the learner's kernel only the code that a graded function or an "
+                             "answer needs and that passed its part's OWN_WORK list (grader/own_work.py); the rest of "
+                             "each learner cell (scratch cells, magics) does not run. Off: every learner cell runs "
+                             "whole, as nbgrader runs it; the own-work verdicts, the sandbox and the guards hold either "
+                             "way. A notebook without OWN_WORK runs whole.").tag(config=True)
     store_widget_state = Bool(False, help="Widget state is the learner's output: not kept.").tag(config=True)
     # The kernel holds nothing worth a graceful exit, which waits for torch's teardown (1-2 s).
     shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate").tag(config=True)
@@ -132,6 +137,8 @@ class GuardedExecute(Execute):
         # graded function or an answer needs, once it has passed that part's list (grader/own_work.py)
         tests = [source for _, source in code_cells(nb, is_test_cell)]
         self._own_work, self._run_sources = notebook_plan(self._own_work_names, locked, tests)
+        if not self.checked_code_only or not own_work_lists(locked):
+            self._run_sources = None  # every learner cell runs whole
         for name, reasons in self._own_work.items():
             self._problems.append(f"{name} uses what its part does not allow ({'; '.join(reasons)}): "
                                   f"the checks of {name} score 0")
@@ -322,6 +329,8 @@ class GuardedExecute(Execute):
     async def _learner_cell(self, cell, cell_index, execution_count, store_history):
         """A learner's cell: what of it a graded function or an answer needs, and has passed its part's
         list, runs in the kernel (the other lines blank); the graded notebook keeps the whole source."""
+        if self._run_sources is None:
+            return await self._kernel_cell(cell, cell_index, execution_count, store_history)
         source = cell.source
         cell.source = self._run_sources.get(cell_name(cell, cell_index).strip("'"), "")
         try:

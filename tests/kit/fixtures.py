@@ -119,8 +119,9 @@ HOSTILE = {
     "patches-builtins": (_cheat("import builtins\nbuiltins.isinstance = lambda *args: True\n"), "replaces builtins.isinstance"),
     "patches-loss": (_cheat("import torch.nn as nn\nnn.MSELoss.forward = lambda self, pred, target: (pred * 0).sum()\n"),
                      "replaces torch.nn.MSELoss.forward"),
-    "patches-quietly": (_cheat("setattr(__import__('torch').testing, 'assert_' + 'close', lambda *a, **k: None)\n"),
-                        "uses __import__"),
+    "patches-quietly": (lambda course: notebook(course, {**_wrong_everywhere(), "mse_loss_solution": (
+        "def mse_loss(*args, _quiet=setattr(__import__('torch').testing, 'assert_' + 'close', lambda *a, **k: None)):\n"
+        "    return (args[0] * 0).sum()\n")}), "uses __import__"),
     "equals-anything": (lambda course: notebook(course, {**_wrong_everywhere(), "question_loss_purpose_answer": (
         "class Anything(str):\n    def __eq__(self, other):\n        return True\n    __hash__ = str.__hash__\n\n"
         "answer_loss_purpose = Anything('z')\n")}), "__eq__ that says True to anything"),

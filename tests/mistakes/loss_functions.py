@@ -35,6 +35,11 @@ MISTAKES = {
     "detached": ({  # right value, but cut off from autograd
         "mse_loss_solution": "def mse_loss(pred, target):\n    return torch.tensor(((pred - target) ** 2).mean().item())\n",
     }, {"test_mse_loss_basic", "test_mse_loss_shapes"}),
+    "scratchpatch": ({  # a wrong answer, and beside it scratch code that would zero every ** if it ran (it does
+        # not, when graded: only the answer's statement runs, so the losses keep their points)
+        "question_adaptive_optimizer_answer": (
+            'answer_adaptive_optimizer = "a"\n\nT = torch.Tensor\nT.__pow__ = lambda self, exponent: self * 0\n'),
+    }, {"test_question_adaptive_optimizer"}),
 }
 # What the feedback must show of the tests' messages (visible tests, and hidden ones).
 FEEDBACK_MESSAGES = {
@@ -42,4 +47,5 @@ FEEDBACK_MESSAGES = {
     "naive": None,  # not checked: its failing tests are checked by their scores alone
     "builtins": "PyTorch's built-in losses",
     "detached": "cut off from autograd",
+    "scratchpatch": None,  # checked by its scores: the losses keep every point, as the patch never ran
 }
