@@ -1590,6 +1590,7 @@ SCRATCH = {
         subset = Subset(test_data, range(300))
         x = torch.stack([subset[i][0] for i in range(len(subset))])
         y = torch.stack([subset[i][1] for i in range(len(subset))])
+        net.eval()  # dropout and batch norm behave as evaluate will have them
         with torch.no_grad():
             expected = (net(x).argmax(1) == y).float().mean().item()
         got = evaluate(net, DataLoader(subset, batch_size=64), torch.device("cpu"))
