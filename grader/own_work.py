@@ -575,6 +575,8 @@ class _Check(_Scoped):
                 self.report(node, f"uses {func.id}")
             elif len(node.args) < 2 or not (isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
                 self.report(node, f"uses {func.id}() with a computed attribute name")
+                for arg in node.args + [k.value for k in node.keywords]:
+                    self.visit(arg)
             else:
                 self.visit(node.args[0])
                 self._attr(node, node.args[1].value, store=func.id in ("setattr", "delattr"))

@@ -137,6 +137,7 @@ def honest_notebooks(assignment):
                if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("locked")]
     locked = [c.source for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("locked")]
     tests = [c.source for c in nb.cells if is_test(c)]
+    assert assignment in HONEST, f"tests/kit/honest.py has no honest styles of {assignment}'s graded functions"
     variants = HONEST[assignment]
     for k in range(max(len(v) for v in variants.values())):
         cells = [(name, variants[name][k % len(variants[name])] if name in variants else source)

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT
 from grader.course import assignments
 from grader.notebook import is_learner_cell, is_test_cell
-from grader.own_work import Allowed, VOCABULARIES, embedded_data, notebook_plan, own_work_lists
+from grader.own_work import Allowed, VOCABULARIES, embedded_data, names_the_checks_read, notebook_plan, own_work_lists
 from kit.honest import HONEST, SCRATCH
 
 
@@ -53,16 +53,18 @@ def runs(assignment, cells):
     return notebook_plan(cells, locked(assignment), checks_of(assignment))[1]
 
 
-GRADED = {"loss_functions": ["mse_loss", "l1_loss", "huber_loss", "binary_cross_entropy",
-                             "binary_cross_entropy_with_logits", "cross_entropy", "multi_margin_loss"],
-          "optimizers": ["train", "MySGD", "MyAdam", "MyRMSprop"],
-          "mnist_classifier": ["MNISTNet", "train_one_epoch", "evaluate"]}
+def graded(assignment):
+    """The graded names of `assignment`: its OWN_WORK's."""
+    return sorted(own_work_lists(locked(assignment)))
 
 
 @pytest.mark.parametrize("assignment", assignments())
 def test_every_graded_function_has_a_list_and_every_list_is_readable(assignment):
+    """OWN_WORK names exactly the functions and classes of the solution cells that the checks call."""
     lists = own_work_lists(locked(assignment))
-    assert sorted(lists) == sorted(GRADED[assignment])
+    defined = {n.name for _, source in editable_cells(assignment) for n in ast.parse(source).body
+               if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    assert lists and set(lists) == defined & set(names_the_checks_read(checks_of(assignment), locked(assignment)))
     for entries in lists.values():
         Allowed(entries)  # an unknown vocabulary raises
 
@@ -91,9 +93,8 @@ def test_honest_variant_passes_and_runs(case):
 
 
 def test_the_honest_corpus_has_five_styles_of_every_graded_function():
-    for assignment, names in GRADED.items():
-        variants = HONEST[assignment]
-        assert len(variants) == len(names) and all(len(v) >= 5 for v in variants.values()), assignment
+    for assignment, variants in HONEST.items():
+        assert len(variants) == len(graded(assignment)) and all(len(v) >= 5 for v in variants.values()), assignment
 
 
 SCRATCH_CASES = [(a, i, src) for a, cells in SCRATCH.items() for i, src in enumerate(cells)]
@@ -496,9 +497,9 @@ def test_a_graded_function_that_calls_any_helper_of_the_student_copy_is_flagged(
     is flagged does not run when graded."""
     helpers = student_copy_helpers(assignment)
     cells = dict(editable_cells(assignment))
-    solution = {name: cell for cell, source in cells.items() for name in GRADED[assignment]
+    solution = {name: cell for cell, source in cells.items() for name in graded(assignment)
                 if f"def {name}(" in source or f"class {name}" in source}
-    assert len(helpers) >= 5 and set(solution) == set(GRADED[assignment])
+    assert len(helpers) >= 5 and set(solution) == set(graded(assignment))
     for name, cell in solution.items():
         for helper in helpers:
             source = (f"class {name}:\n    def __init__(self, *args, **kwargs):\n        self.inner = {helper}(*args, **kwargs)\n"

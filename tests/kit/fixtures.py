@@ -121,7 +121,7 @@ HOSTILE = {
                      "replaces torch.nn.MSELoss.forward"),
     "patches-quietly": (lambda course: notebook(course, {**_wrong_everywhere(), "mse_loss_solution": (
         "def mse_loss(*args, _quiet=setattr(__import__('torch').testing, 'assert_' + 'close', lambda *a, **k: None)):\n"
-        "    return (args[0] * 0).sum()\n")}), "uses __import__"),
+        "    return (args[0] * 0).sum()\n")}), "uses setattr() with a computed attribute name"),
     "equals-anything": (lambda course: notebook(course, {**_wrong_everywhere(), "question_loss_purpose_answer": (
         "class Anything(str):\n    def __eq__(self, other):\n        return True\n    __hash__ = str.__hash__\n\n"
         "answer_loss_purpose = Anything('z')\n")}), "__eq__ that says True to anything"),

@@ -1118,12 +1118,12 @@ MNIST_NET = [_src('''
             return self.fc2(x)
     '''), _src('''
     class MNISTNet(nn.Module):
-        """Padded 5x5 convolutions keep 28x28, each pooling halves it: 28 -> 14 -> 7."""
+        """Padded 3x3 convolutions keep the size, each pooling halves it: 28 -> 14 -> 7."""
 
         def __init__(self):
             super().__init__()
-            self.conv1 = nn.Conv2d(1, 16, kernel_size=5, padding=2)
-            self.conv2 = nn.Conv2d(16, 32, kernel_size=5, padding=2)
+            self.conv1 = nn.Conv2d(1, 16, kernel_size=3, padding=1)
+            self.conv2 = nn.Conv2d(16, 32, kernel_size=3, padding=1)
             self.pool1 = nn.MaxPool2d(kernel_size=2)
             self.pool2 = nn.MaxPool2d(kernel_size=2)
             self.out = nn.Linear(32 * 7 * 7, 10)
@@ -1190,9 +1190,9 @@ MNIST_NET = [_src('''
 
 
     class MNISTNet(nn.Module):
-        """conv(5x5, 20) -> pool -> conv(5x5, 40) -> pool -> linear(10)."""
+        """conv(5x5, c1) -> pool -> conv(5x5, c2) -> pool -> linear(10)."""
 
-        def __init__(self, channels=(20, 40)):
+        def __init__(self, channels=(16, 32)):
             super().__init__()
             c1, c2 = channels
             self.c1 = nn.Conv2d(1, c1, 5)
