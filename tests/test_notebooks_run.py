@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 from conftest import LESSONS, RELEASE_NOTEBOOKS, SOURCE_NOTEBOOKS, rel
+from grader.course import references
 from kit.course_tools import filled_student_copy
 from tools.publish import published_path, publish
 
@@ -43,7 +44,15 @@ def test_published_lesson_runs_alone_like_in_colab(path, edition, tmp_path):
 
 @pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=rel)
 def test_source_notebook_runs_alone(path, tmp_path):
-    (tmp_path / path.name).write_bytes(path.read_bytes())
+    """The master copy, hidden tests included, with its references.py run where the judge runs it:
+    after the locked cells, before the first check."""
+    nb = nbformat.read(path, as_version=4)
+    source = references(path.parent.name)
+    if source:
+        first = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade")
+                     and not c.metadata.get("nbgrader", {}).get("solution"))
+        nb.cells.insert(first, nbformat.v4.new_code_cell(source))
+    nbformat.write(nb, tmp_path / path.name)
     run_alone(tmp_path / path.name, tmp_path)
 
 

@@ -24,6 +24,7 @@ TAUGHT_IN_LESSONS = {
     "nn.Conv2d(1, 16, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),",
     "nn.Conv2d(16, 32, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),",
     "return correct / len(loader.dataset)",
+    "loss = loss_fn(model(inputs), targets)",  # the training loop's forward step, as lessons 1 and 2 teach it
 }
 COLAB_GITHUB = re.compile(r"https://colab\.research\.google\.com/github/([^)\s\"'<>]*)")
 COURSE_FILES = ("course", "nbgrader_config.py", "requirements.txt", "README.md", "grader", "tools", "notebooks", "source",
