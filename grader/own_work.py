@@ -41,7 +41,7 @@ never a dishonest one that passes.
 import ast
 import re
 
-__all__ = ["embedded_data", "grading_plan", "notebook_plan", "own_work_violations", "own_work_lists", "names_the_checks_read", "VOCABULARIES", "read_cell"]
+__all__ = ["embedded_data", "grading_plan", "notebook_plan", "own_work_lists", "names_the_checks_read", "VOCABULARIES", "read_cell"]
 
 MAX_REASONS = 5
 
@@ -681,11 +681,6 @@ def grading_plan(cells, locked, own_work, answers=()):
                 lines += ast.unparse(u.node).split("\n")
         sources[cell] = "\n".join(lines) + "\n" if lines else ""
     return violations, sources
-
-
-def own_work_violations(cells, own_work, locked=()):
-    """{graded name: [reasons]}: grading_plan's verdicts alone."""
-    return grading_plan(cells, locked, own_work)[0]
 
 
 def notebook_plan(cells, locked, tests):
