@@ -48,8 +48,7 @@ RLIMIT_FSIZE = `tmp_size`. The kernel's processes all die with it: bubblewrap's 
 the kernel's pid namespace, which takes every process in it along when it dies) is killed with
 bubblewrap when jupyter_client kills the kernel, or with the grader; and then, on clean-up,
 whatever is left in the cgroup is killed and the cgroup removed (a grader killed outright leaves
-an empty one, removed by the next grader). Where no cgroup can be made
-whatever is left in the cgroup is killed and the cgroup removed. Where no cgroup can be made
+its cgroup behind: the next grader kills what is still in it and removes it). Where no cgroup can be made
 (not root, read-only cgroupfs, a controller missing: `limits_problem()` says why) the limits
 fall back, with one warning in the log, to RLIMIT_AS (`memory` plus the measured address space
 of a kernel with torch imported), RLIMIT_DATA, the tmpfs size caps and `taskset`.
@@ -343,13 +342,22 @@ def _leftovers(parent, pattern):
 
 
 def _sweep(parent):
-    """Remove the empty cgroups that graders which died left in `parent`."""
+    """Remove the cgroups that graders which died left in `parent`, killing what is still in them
+    (a process that outlived its grader, or one still exiting when the grader was killed)."""
     for e in _leftovers(parent, r"k(\d+)-[0-9a-f]+"):
-        try:
-            if not _read(os.path.join(e.path, "cgroup.procs")):
+        for _ in range(50):
+            try:
+                for pid in _read(os.path.join(e.path, "cgroup.procs")).split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
                 os.rmdir(e.path)
-        except OSError:
-            pass
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.02)
 
 
 class KernelCgroup:
