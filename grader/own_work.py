@@ -39,6 +39,7 @@ code that does not run: an honest learner's function that needs it fails its che
 never a dishonest one that passes.
 """
 import ast
+import builtins
 import re
 
 __all__ = ["embedded_data", "grading_plan", "notebook_plan", "own_work_lists", "names_the_checks_read", "VOCABULARIES", "read_cell"]
@@ -60,6 +61,7 @@ def _introspection():
 INTROSPECTION = _introspection()
 HARMLESS_DUNDERS = {"__init__", "__name__", "__qualname__", "__class__", "__doc__"}
 NAME_BUILTINS = {"getattr", "setattr", "hasattr", "delattr"}
+BUILTIN_NAMES = set(dir(builtins))
 
 _PYTHON_BUILTINS = [
     "abs", "all", "any", "bool", "callable", "classmethod", "dict", "divmod", "enumerate", "filter", "float",
@@ -206,8 +208,8 @@ def _outside(node):
     """What a def, lambda or class evaluates where it is written: decorators, defaults, annotations, bases."""
     if isinstance(node, ast.ClassDef):
         return node.decorator_list + node.bases + [k.value for k in node.keywords]
-    if isinstance(node, _COMPREHENSIONS):
-        return []
+    if isinstance(node, _COMPREHENSIONS):  # the first iterable is evaluated where it is written
+        return [node.generators[0].iter]
     a = node.args
     args = [x for x in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if x is not None]
     return (list(getattr(node, "decorator_list", [])) + a.defaults + [d for d in a.kw_defaults if d is not None]
@@ -218,9 +220,25 @@ def _outside(node):
 def _inside(node):
     """What runs in a def's, lambda's, class body's or comprehension's own scope."""
     if isinstance(node, _COMPREHENSIONS):
-        return list(node.generators) + [e for e in (getattr(node, "elt", None), getattr(node, "key", None),
-                                                    getattr(node, "value", None)) if e is not None]
+        first = node.generators[0]
+        return [first.target, *first.ifs, *node.generators[1:]] + [
+            e for e in (getattr(node, "elt", None), getattr(node, "key", None), getattr(node, "value", None))
+            if e is not None]
     return node.body if isinstance(node.body, list) else [node.body]
+
+
+def _visible(scopes, name):
+    """The innermost of `scopes` ([(node, local names, ...)], outermost first) where `name` is local, as
+    Python finds it: a class body's names are seen in that body alone, not in the functions, lambdas
+    and comprehensions inside it. None when `name` is global there."""
+    for i in range(len(scopes) - 1, -1, -1):
+        if isinstance(scopes[i][0], ast.ClassDef) and i != len(scopes) - 1:
+            continue
+        if name in scopes[i][1]:
+            return scopes[i]
+        if name in _declared_here(scopes[i][0], (ast.Global,)):
+            return None
+    return None
 
 
 class _Scoped(ast.NodeVisitor):
@@ -240,7 +258,7 @@ class _Names(_Scoped):
 
     def __init__(self, unit):
         self.unit = unit
-        self.scopes = []  # local names of the enclosing functions, classes and comprehensions
+        self.scopes = []  # (node, local names) of the enclosing functions, classes and comprehensions
         self.globals = []  # names declared global in them
 
     def visit_top(self, node):
@@ -249,13 +267,13 @@ class _Names(_Scoped):
             self.unit.binds.add(node.name)
 
     def _local(self, name):
-        return any(name in s for s in self.scopes) and not any(name in g for g in self.globals)
+        return _visible(self.scopes, name) is not None
 
     def _changed(self, name):
         (self.unit.effects if self.scopes else self.unit.changes).add(name)
 
     def _scope(self, node, children):
-        self.scopes.append(_local_names(node))
+        self.scopes.append((node, _local_names(node)))
         self.globals.append({n for sub in ast.walk(node) if isinstance(sub, ast.Global) for n in sub.names})
         for child in children:
             self.visit(child)
@@ -310,7 +328,7 @@ class _Names(_Scoped):
         for a in node.names:
             name = a.asname or a.name.split(".")[0]
             if self.scopes:
-                self.scopes[-1].add(name)
+                self.scopes[-1][1].add(name)
             else:
                 self.unit.binds.add(name)
 
@@ -318,7 +336,26 @@ class _Names(_Scoped):
 
 
 def _local_names(node):
-    """The names a function, lambda, class body or comprehension binds in its own scope."""
+    """The names a function, lambda, class body or comprehension binds in its own scope (not those it
+    declares global or nonlocal)."""
+    return _bound_here(node) - _declared_here(node)
+
+
+def _declared_here(node, kinds=(ast.Global, ast.Nonlocal)):
+    """The names declared global or nonlocal (`kinds`) in this scope itself (not in a scope inside it)."""
+    if isinstance(node, (ast.Lambda, *_COMPREHENSIONS)):
+        return set()
+    names, stack = set(), list(node.body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, kinds):
+            names |= set(n.names)
+        elif not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, *_COMPREHENSIONS)):
+            stack.extend(ast.iter_child_nodes(n))
+    return names
+
+
+def _bound_here(node):
     names = set()
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
         a = node.args
@@ -393,6 +430,11 @@ class Program:
                     if isinstance(n, (ast.Import, ast.ImportFrom)):
                         self.modules.update(_import_paths(n))
         self.own = set().union(*(u.binds for u in self.units)) if self.units else set()
+        # names only the learner's own defs and classes bind: a name an assignment binds may still
+        # stand for Python's built-in or a locked cell's helper of that name (`eval = eval`)
+        code = {u.node.name for u in self.units if isinstance(u.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        self.own_code = {n for n in code if not any(n in u.binds for u in self.units
+                                                     if not isinstance(u.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))}
         for u in self.units:  # a module is not the learner's object to change (the check reports a change of one)
             u.changes -= set(self.modules)
             u.effects -= set(self.modules)
@@ -491,7 +533,7 @@ class _Check(_Scoped):
 
     def __init__(self, program, allowed, own_attrs, unit):
         self.p, self.allowed, self.own_attrs, self.unit = program, allowed, own_attrs, unit
-        self.scopes = []  # [(local names, {local name: module path of a local import})]
+        self.scopes = []  # [(node, local names, {local name: module path of a local import})]
         self.found = []
 
     def report(self, node, what):
@@ -505,30 +547,38 @@ class _Check(_Scoped):
 
     def _module(self, name):
         """The module path a name stands for here, or None (a local that is not an import)."""
-        for local, imported in reversed(self.scopes):
-            if name in imported:
-                return imported[name]
-            if name in local:
-                return None
+        scope = _visible(self.scopes, name)
+        if scope is not None:
+            return scope[2].get(name)
         return self.p.modules.get(name)
 
     def _local(self, name):
-        return any(name in local for local, _ in self.scopes)
+        return _visible(self.scopes, name) is not None
+
+    def _own(self, name):
+        """Whether the global `name` is surely the learner's own: bound by their code, and not also
+        the name of a locked cell's helper or (unless only their defs and classes bind it) of a built-in."""
+        if name not in self.p.own or name in self.p.locked:
+            return False
+        return name in self.p.own_code or name not in BUILTIN_NAMES
 
     def visit_Name(self, node):
         name = node.id
         if not isinstance(node.ctx, ast.Load):
             return
-        if name in NAME_BUILTINS and not self._local(name) and name not in self.p.own and self._module(name) is None:
-            self.report(node, f"uses {name} as a value (call it with a constant attribute name)")
-            return
         path = self._module(name)
         if path is not None:
             self._value(node, path)
-        elif self._local(name) or name in self.p.own or name in self.allowed.names:
+        elif self._local(name) or self._own(name):
+            return
+        elif name in NAME_BUILTINS:
+            self.report(node, f"uses {name} as a value (call it with a constant attribute name)")
+        elif name in self.allowed.names:
             return
         elif name in self.p.locked:
             self.report(node, f"uses {name}, a helper of the notebook's locked cells")
+        elif name in self.p.own:
+            self.report(node, f"uses {name}, which is also Python's built-in {name}: give yours another name")
         else:
             self.report(node, f"uses {name}")
 
@@ -570,7 +620,7 @@ class _Check(_Scoped):
     def visit_Call(self, node):
         func = node.func
         if isinstance(func, ast.Name) and func.id in NAME_BUILTINS and self._module(func.id) is None \
-                and not self._local(func.id) and func.id not in self.p.own:
+                and not self._local(func.id) and not self._own(func.id):
             if func.id not in self.allowed.names:
                 self.report(node, f"uses {func.id}")
             elif len(node.args) < 2 or not (isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
@@ -598,7 +648,7 @@ class _Check(_Scoped):
         for n in ast.walk(node):  # a local import binds a module here, as at the top level
             if isinstance(n, (ast.Import, ast.ImportFrom)):
                 imported.update(_import_paths(n))
-        self.scopes.append((local, imported))
+        self.scopes.append((node, local, imported))
         for child in children:
             self.visit(child)
         self.scopes.pop()

@@ -559,6 +559,77 @@ def test_round_two_attack_does_not_run(case):
     assert marker not in ran[cell], ran[cell]
 
 
+# An independent red team's third round (all scored full marks before): a class body's names are
+# not seen by the functions inside it, a name declared `global` is not local, and a name an
+# assignment binds may still stand for Python's built-in or a locked cell's helper.
+ROUND_THREE = [
+    ("class_body_hides_a_global", A, "mse_loss_solution",
+     "class Helper:\n    torch = ops = aten = mse_loss = None\n\n    def run(self, pred, target):\n"
+     "        return torch.ops.aten.mse_loss(pred, target)\n\n\ndef mse_loss(pred, target):\n"
+     "    return Helper().run(pred, target)\n", "mse_loss", "uses torch.ops.aten.mse_loss"),
+    ("class_body_lambda", A, "huber_loss_solution",
+     "class H:\n    torch = ops = aten = huber_loss = None\n"
+     "    go = staticmethod(lambda pred, target, delta: torch.ops.aten.huber_loss(pred, target, 1, delta))\n\n"
+     "def huber_loss(pred, target, delta=1.0):\n    return H.go(pred, target, delta)\n", "huber_loss", "uses torch.ops"),
+    ("class_body_comprehension", A, "binary_cross_entropy_solution",
+     "class B:\n    torch = ops = aten = binary_cross_entropy = None\n"
+     "    fn = [torch.ops.aten.binary_cross_entropy for k in (0,)][0]\n\n"
+     "def binary_cross_entropy(probs, target):\n    return B.fn(probs, target)\n", "binary_cross_entropy", "uses torch.ops"),
+    ("class_body_optimizer", O, "my_sgd_solution",
+     "class MySGD:\n    torch = optim = SGD = None\n    def __init__(self, params, lr, momentum=0.0):\n"
+     "        self.box = [torch.optim.SGD(params, lr=lr, momentum=momentum)]\n    def zero_grad(self):\n"
+     "        self.box[0].zero_grad()\n    def step(self):\n        self.box[0].step()\n", "MySGD", "uses torch.optim"),
+    ("global_eval", A, "l1_loss_solution",
+     "def l1_loss(pred, target):\n    global eval\n    if False:\n        eval = None\n"
+     "    return eval('torch.ops.aten.l1_loss')(pred, target)\n", "l1_loss", "uses eval"),
+    ("global_globals", A, "binary_cross_entropy_with_logits_solution",
+     "def binary_cross_entropy_with_logits(logits, target):\n    global globals\n    if False:\n        globals = None\n"
+     "    return globals()['torch'].ops.aten.binary_cross_entropy_with_logits(logits, target)\n\n\n"
+     "binary_cross_entropy_with_logits.ops = binary_cross_entropy_with_logits.aten = None\n",
+     "binary_cross_entropy_with_logits", "uses globals"),
+    ("global_locked_table", O, "my_adam_solution",
+     "class MyAdam:\n    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):\n        global TORCH_OPTIMIZERS\n"
+     "        if False:\n            TORCH_OPTIMIZERS = None\n"
+     "        self.box = [TORCH_OPTIMIZERS['Adam'](params, lr=lr, betas=betas, eps=eps)]\n    def zero_grad(self):\n"
+     "        self.box[0].zero_grad()\n    def step(self):\n        self.box[0].step()\n",
+     "MyAdam", "uses TORCH_OPTIMIZERS, a helper of the notebook's locked cells"),
+    ("builtin_rebound", A, "l1_loss_solution",
+     "eval = eval\n\ndef l1_loss(pred, target):\n    return eval('torch.ops.aten.l1_loss')(pred, target)\n",
+     "l1_loss", "which is also Python's built-in eval"),
+    ("locked_table_rebound", O, "my_rmsprop_solution",
+     "TORCH_OPTIMIZERS = TORCH_OPTIMIZERS\n\nclass MyRMSprop:\n    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8):\n"
+     "        self.box = [TORCH_OPTIMIZERS['RMSprop'](params, lr=lr, alpha=alpha, eps=eps)]\n    def zero_grad(self):\n"
+     "        self.box[0].zero_grad()\n    def step(self):\n        self.box[0].step()\n",
+     "MyRMSprop", "uses TORCH_OPTIMIZERS, a helper of the notebook's locked cells"),
+    ("nested_global", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    exec = None\n    def inner():\n        global exec\n"
+     "        return exec\n    return inner()\n", "mse_loss", "uses exec"),
+]
+
+
+@pytest.mark.parametrize("case", ROUND_THREE, ids=[a[0] for a in ROUND_THREE])
+def test_round_three_attack_is_caught(case):
+    _, assignment, cell, source, name, words = case
+    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    assert any(words in r for r in found.get(name, [])), found
+
+
+HONEST_SCOPES = [  # what Python's scopes do allow, kept
+    (A, "mse_loss_solution", "class Pair:\n    scale = 2\n    doubled = [k * 2 for k in (scale, 1)]\n\n"
+     "def mse_loss(pred, target):\n    total = 0\n    def add(x):\n        nonlocal total\n        total = total + x\n"
+     "    add(((pred - target) ** 2).sum())\n    return total / pred.numel() * Pair.doubled[1] / 2\n"),
+    (A, "l1_loss_solution", "COUNT = 0\n\ndef l1_loss(pred, target):\n    global COUNT\n    COUNT += 1\n"
+     "    return (pred - target).abs().mean()\n"),
+]
+
+
+@pytest.mark.parametrize("case", HONEST_SCOPES, ids=range(len(HONEST_SCOPES)))
+def test_honest_scopes_are_accepted(case):
+    assignment, cell, source = case
+    found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    assert found == {}, found
+
+
 ANNOTATED = [
     (A, "mse_loss_solution", "from torch import Tensor\n\ndef mse_loss(pred: Tensor, target: Tensor) -> Tensor:\n"
      "    return ((pred - target) ** 2).mean()\n"),
