@@ -51,8 +51,8 @@ def views(held_out, seed, dest, root):
         kernel.mkdir(parents=True)
         judge.mkdir(parents=True)
         images, labels = _read(_raw(raw, FILES[2]), 16), _read(_raw(raw, FILES[3]), 8)
-        order, nudged = _shuffle_and_nudge(images, seed)
-        (kernel / FILES[2]).write_bytes(nudged)
+        order, warped = _shuffle_and_warp(images, seed)
+        (kernel / FILES[2]).write_bytes(warped)
         (kernel / FILES[3]).write_bytes(labels[0] + bytes(len(labels[1])))
         os.link(kernel / FILES[2], judge / FILES[2])
         (judge / FILES[3]).write_bytes(labels[0] + numpy.frombuffer(labels[1], numpy.uint8)[order].tobytes())
@@ -85,13 +85,47 @@ def _read(path, header):
     return data[:header], data[header:]
 
 
-def _shuffle_and_nudge(images, seed):
-    """(the new order, the file's bytes): images shuffled, 1% of pixels moved by one grey level."""
+# Each test image is moved, turned and rescaled by its own small random affine map (drawn from the
+# learner's seed): at most ROTATE degrees, SCALE of its size, SHIFT pixels. Calibrated in
+# bench/heldout_transforms.py: enough that a lookup of the public test set (nearest image, even
+# over shifts) is often wrong, small enough that a network's accuracy drops by a known margin.
+ROTATE, SCALE, SHIFT = 10.0, 0.08, 1.5
+
+
+def warp(pixels, rng, rotate=ROTATE, scale=SCALE, shift=SHIFT):
+    """uint8 images (N, 28 * 28), each through its own random affine map (bilinear, zero outside)."""
+    count, side = len(pixels), int(round(len(pixels[0]) ** 0.5))
+    angle = numpy.radians(rng.uniform(-rotate, rotate, count))
+    zoom = rng.uniform(1 - scale, 1 + scale, count)
+    move = rng.uniform(-shift, shift, (count, 2))
+    centre = (side - 1) / 2
+    ys, xs = numpy.mgrid[0:side, 0:side].reshape(2, -1) - centre
+    out = numpy.empty((count, side * side), numpy.uint8)
+    images = numpy.pad(pixels.reshape(count, side, side).astype(numpy.float32), ((0, 0), (1, 1), (1, 1)))
+    for start in range(0, count, 1000):  # (in slices, to keep the memory small)
+        part = slice(start, min(start + 1000, count))
+        cos, sin, z = numpy.cos(angle[part])[:, None], numpy.sin(angle[part])[:, None], zoom[part][:, None]
+        dx, dy = move[part, 0:1], move[part, 1:2]
+        # where each output pixel comes from: the inverse map, then one pixel of padding
+        sx = (cos * (xs - dx) + sin * (ys - dy)) / z + centre + 1
+        sy = (-sin * (xs - dx) + cos * (ys - dy)) / z + centre + 1
+        sx, sy = numpy.clip(sx, 0, side + 0.999), numpy.clip(sy, 0, side + 0.999)
+        x0, y0 = numpy.floor(sx).astype(int), numpy.floor(sy).astype(int)
+        fx, fy = sx - x0, sy - y0
+        x1, y1 = numpy.minimum(x0 + 1, side + 1), numpy.minimum(y0 + 1, side + 1)
+        img = images[part]
+        rows = numpy.arange(img.shape[0])[:, None]
+        value = ((1 - fy) * ((1 - fx) * img[rows, y0, x0] + fx * img[rows, y0, x1])
+                 + fy * ((1 - fx) * img[rows, y1, x0] + fx * img[rows, y1, x1]))
+        out[part] = numpy.clip(numpy.rint(value), 0, 255).astype(numpy.uint8)
+    return out
+
+
+def _shuffle_and_warp(images, seed):
+    """(the new order, the file's bytes): images shuffled, each through its own small affine map."""
     header, body = images
     count = int.from_bytes(header[4:8], "big")
     pixels = numpy.frombuffer(body, numpy.uint8).reshape(count, -1)
     rng = numpy.random.default_rng(seed)
     order = rng.permutation(count)
-    shuffled = pixels[order].astype(numpy.int16)
-    nudge = (rng.random(shuffled.shape) < 0.01) * rng.choice(numpy.array([-1, 1], numpy.int16), shuffled.shape)
-    return order, header + numpy.clip(shuffled + nudge, 0, 255).astype(numpy.uint8).tobytes()
+    return order, header + warp(pixels[order], rng).tobytes()

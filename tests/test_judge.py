@@ -12,7 +12,7 @@ from grader import kernel_side
 from grader.course import assignments
 from grader.judge import Judge, LearnerError
 from kit.course_tools import secret_lines
-from kit.judged import fake_kernel, is_test, judge_notebook
+from kit.judged import fake_kernel, honest_notebooks, is_test, judge_notebook
 
 
 @pytest.mark.slow  # runs every locked cell and check of the notebook, training included (2-5 s each)
@@ -125,25 +125,6 @@ def test_a_train_that_writes_the_known_outcome_fails_both_its_checks():
     verdicts = judge_notebook("optimizers", request, skip=tests - keep)
     assert set(verdicts) == keep and all(verdicts.values()), verdicts
     assert "differ from the reference loop's, epoch by epoch" in str(verdicts["test_train_reaches_the_line"])
-
-
-def honest_notebooks(assignment):
-    """The honest corpus (tests/kit/honest.py) as whole notebooks: the k-th style of every graded
-    function together, as the grader runs them (only what the own-work plan runs)."""
-    from grader.own_work import notebook_plan
-    from kit.honest import HONEST
-    nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
-    learner = [(c.metadata.get("nbgrader", {}).get("grade_id", str(i + 1)), c.source) for i, c in enumerate(nb.cells)
-               if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("locked")]
-    locked = [c.source for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("locked")]
-    tests = [c.source for c in nb.cells if is_test(c)]
-    assert assignment in HONEST, f"tests/kit/honest.py has no honest styles of {assignment}'s graded functions"
-    variants = HONEST[assignment]
-    for k in range(max(len(v) for v in variants.values())):
-        cells = [(name, variants[name][k % len(variants[name])] if name in variants else source)
-                 for name, source in learner if name in variants]
-        found, runs = notebook_plan(cells, locked, tests)
-        yield k, found, "\n".join(runs[name] for name, _ in cells)
 
 
 @pytest.mark.slow  # every honest style of every graded function against every check but MNIST training

@@ -70,3 +70,22 @@ def judge_notebook(assignment, request, source_assignment=None, seed=1234, skip=
             _, error = judge.run(cell.source, test=False)
             assert error is None, f"locked cell {meta['grade_id']}: {error!r}"
     return verdicts
+
+
+def honest_notebooks(assignment):
+    """The honest corpus (tests/kit/honest.py) as whole notebooks: the k-th style of every graded
+    function together, as the grader runs them (only what the own-work plan runs)."""
+    from grader.own_work import notebook_plan
+    from tests.kit.honest import HONEST
+    nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    learner = [(c.metadata.get("nbgrader", {}).get("grade_id", str(i + 1)), c.source) for i, c in enumerate(nb.cells)
+               if c.cell_type == "code" and not c.metadata.get("nbgrader", {}).get("locked")]
+    locked = [c.source for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("locked")]
+    tests = [c.source for c in nb.cells if is_test(c)]
+    assert assignment in HONEST, f"tests/kit/honest.py has no honest styles of {assignment}'s graded functions"
+    variants = HONEST[assignment]
+    for k in range(max(len(v) for v in variants.values())):
+        cells = [(name, variants[name][k % len(variants[name])] if name in variants else source)
+                 for name, source in learner if name in variants]
+        found, runs = notebook_plan(cells, locked, tests)
+        yield k, found, "\n".join(runs[name] for name, _ in cells)
