@@ -6,8 +6,9 @@ Layers, from the learner's code outwards (each module does one thing):
 - `sandbox`      the kernel's sandbox: an allowlist of mounts, no network, cgroup limits;
 - `heldout`      test sets whose labels never enter the kernel;
 - `judge`        the checks (test cells), run in the grader's process, never in the kernel;
-- `tamper`, `own_work`  what the learner's code does to the checks, and what each graded function
-                 may use (an allowlist), read from its source;
+- `tamper`       what the learner's code does to the checks, read from its source; what each graded
+                 function may use (an allowlist) is `coursekit.own_work`, in the student kit
+                 (student-kit/), so that a learner's notebook applies the same rule before handing in;
 - `execute`      `GuardedExecute`, the nbgrader preprocessor that puts the above together in
                  place of nbgrader's `Execute`;
 - `feedback`     `HideHiddenTestCode`, the nbgrader preprocessor that keeps hidden tests out of

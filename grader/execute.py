@@ -14,7 +14,7 @@ kernel; the verdicts are decided outside it:
   it needs (held-out test sets without their labels, grader/heldout.py) and an empty working
   folder, as an unprivileged user, with its memory, processes and cores capped by cgroups;
 - each graded function's code may use only what its part lists (`OWN_WORK` in the helper cell,
-  grader/own_work.py): a function that uses anything else scores 0 on its checks. Only the code
+  student-kit/coursekit/own_work.py): a function that uses anything else scores 0 on its checks. Only the code
   that a graded function or an answer needs, and that passed its list, runs in the kernel: a
   learner's scratch cells are not run when graded;
 - a kernel that does not start is retried (the machine's fault, never the learner's); a dead or
@@ -44,7 +44,8 @@ from . import heldout, kernel_side
 from .course import REFERENCES, references
 from .judge import Judge, LearnerError, error_name, error_text
 from .notebook import add_note, cell_name, code_cells, is_learner_cell, is_test_cell
-from .own_work import embedded_data, notebook_plan, own_work_lists
+import coursekit
+from coursekit.own_work import embedded_data, notebook_plan, own_work_lists
 from .sandbox import SandboxedKernelManager, sandbox_problem
 from .tamper import (bound_names, import_aliases, imports_not_installed, locked_callables, protected_modules,
                      rebinds_locked_names, tampering_in_code)
@@ -54,6 +55,8 @@ from .tamper import (bound_names, import_aliases, imports_not_installed, locked_
 class KernelStartError(RuntimeError):
     """No kernel could be started: the machine's fault, never the learner's (no learner code ran yet)."""
 
+
+STUDENT_KIT = os.path.dirname(os.path.dirname(os.path.abspath(coursekit.__file__)))  # student-kit/
 
 class GuardedExecute(Execute):
     """nbgrader's Execute, with the verdicts decided outside the learner's process (see the module's docstring)."""
@@ -84,7 +87,7 @@ class GuardedExecute(Execute):
     start_attempts = Integer(3, help="Tries to start a kernel before grading gives up on the machine.").tag(config=True)
     startup_timeout = Integer(120, help="Seconds a kernel may take to start.").tag(config=True)
     checked_code_only = Bool(True, help="Run in the learner's kernel only the code that a graded function or an "
-                             "answer needs and that passed its part's OWN_WORK list (grader/own_work.py); the rest of "
+                             "answer needs and that passed its part's OWN_WORK list (student-kit/coursekit/own_work.py); the rest of "
                              "each learner cell (scratch cells, magics) does not run. Off: every learner cell runs "
                              "whole, as nbgrader runs it; the own-work verdicts, the sandbox and the guards hold either "
                              "way. A notebook without OWN_WORK runs whole.").tag(config=True)
@@ -134,7 +137,7 @@ class GuardedExecute(Execute):
         for what in rebinds_locked_names(self._own_work_cells, helpers):
             self._tamper(what)
         # What each graded function may use, and what of the learner's cells runs: only the code a
-        # graded function or an answer needs, once it has passed that part's list (grader/own_work.py)
+        # graded function or an answer needs, once it has passed that part's list (student-kit/coursekit/own_work.py)
         tests = [source for _, source in code_cells(nb, is_test_cell)]
         self._own_work, self._run_sources = notebook_plan(self._own_work_names, locked, tests)
         if not self.checked_code_only or not own_work_lists(locked):
@@ -192,6 +195,7 @@ class GuardedExecute(Execute):
         km = super().create_kernel_manager()
         if isinstance(km, SandboxedKernelManager):
             km.data_mounts = list(self._data_mounts)
+            km.python_path = [STUDENT_KIT]  # the helper cells import coursekit, as in Colab
             km.threads = km.threads or self.threads
         return km
 

@@ -5,14 +5,18 @@ the grader alone holds the labels and counts. For each held-out data set in the 
 root (MNIST's file format: `t10k-images-idx3-ubyte` and `t10k-labels-idx1-ubyte` in `<name>/raw/`),
 each learner gets two views of it, drawn from a seed of the learner's:
 
-- the kernel's: the training files as they are; the test images shuffled, with one pixel in a
-  hundred nudged by one grey level (invisible to a network, fatal to a lookup table of the public
-  test set); the test labels all zero;
-- the judge's: the same images with their true labels, in the same order.
+- the kernel's: the training files as they are; the test images shuffled, each moved, turned and
+  rescaled a little by its own random affine map (`warp`), so that a lookup of the public test set
+  no longer finds the image it came from reliably (bench/heldout_transforms.py measures both sides);
+  the test labels all zero;
+- the judge's: the same images with their true labels, in the same order, and `VIEWS` beside them
+  (the map's ranges), so that the judge's references know the test images are warped and ask for
+  the accuracy calibrated on warped images (source/mnist_classifier/references.py).
 
 Everything else in the data root is mounted for the kernel as it is.
 """
 import gzip
+import json
 import os
 import shutil
 from pathlib import Path
@@ -20,6 +24,7 @@ from pathlib import Path
 import numpy
 
 DEFAULT_DATA = "~/.cache/pytorch-loss-course/data"  # the notebooks' data root without COURSE_DATA_DIR
+VIEWS = "views.json"  # beside the judge's test files: they are warped (and how much)
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
 
 
@@ -56,6 +61,7 @@ def views(held_out, seed, dest, root):
         (kernel / FILES[3]).write_bytes(labels[0] + bytes(len(labels[1])))
         os.link(kernel / FILES[2], judge / FILES[2])
         (judge / FILES[3]).write_bytes(labels[0] + numpy.frombuffer(labels[1], numpy.uint8)[order].tobytes())
+        (judge / VIEWS).write_text(json.dumps({"rotate_degrees": ROTATE, "scale": SCALE, "shift_pixels": SHIFT}))
         for f in FILES[:2]:
             os.symlink(_raw(raw, f), judge / f)
             mounts.append((str(_raw(raw, f)), str(raw / f)))

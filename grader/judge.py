@@ -19,6 +19,9 @@ import json
 import random
 import types
 
+from coursekit.checks import judging
+from coursekit.own_work import python_text
+
 from . import kernel_side
 
 
@@ -54,7 +57,6 @@ class Judge:
         self._request = request
         self.ns = {"__name__": "__main__", "__builtins__": builtins}
         self.ns["learner_call"] = self.learner_call
-        self.ns["__course_judge__"] = True  # the helper cells' being_graded(): a failed check fails its cell
         self._learner_names = set()
 
     # --- reaching the learner's kernel
@@ -133,18 +135,17 @@ class Judge:
         the helpers the tests trust, takes nothing from it."""
         printed = io.StringIO()
         try:
-            tree = ast.parse(source)
+            tree = ast.parse(python_text(source))  # (a locked cell may hold IPython's syntax: %pip)
             if test:
                 self._bind_learner_names(tree)
             if seed is not None:
                 _seed_everything(seed)
-            with contextlib.redirect_stdout(printed):
+            with contextlib.redirect_stdout(printed), judging():  # being_graded(): a failed check fails its cell
                 exec(compile(tree, "<test>", "exec"), self.ns)
         except Exception as e:  # the check failed (or the learner's code raised): the verdict
             return printed.getvalue(), e
         finally:
-            self.ns["learner_call"] = self.learner_call  # the helper cells define a local one for the learner
-            self.ns["__course_judge__"] = True
+            self.ns["learner_call"] = self.learner_call  # the helper cells import the learner's own
         return printed.getvalue(), None
 
 

@@ -13,6 +13,8 @@ only what is listed here (an allowlist, `sandbox_command`):
   sys.base_prefix (and the exec prefixes), and the real folders of the site-packages entries of
   sys.path; nothing else of the folders above them (so under /root only the path to the venv
   and to the Python it was made from);
+- the folders of `python_path` (pure-Python packages: grading gives the student kit's), read-only,
+  at /opt/python-path/<n>, on the kernel's PYTHONPATH;
 - the caller's read-only data mounts (`SandboxedKernelManager.data_mounts`: (host path, path in
   the sandbox) pairs, files or folders; none by default; grading mounts the data root's
   held-out views, grader/heldout.py); one that would show one of `hidden_folders` (the course
@@ -74,6 +76,7 @@ KERNEL_ENV = ("PATH", "HOME", "LANG", "LC_", "TZ", "COURSE_DATA_DIR", "OMP_", "M
 SANDBOX_HOME = "/home/learner"  # the kernel's HOME and working folder
 SANDBOX_USER = "learner"
 WORK_FILES_AT = "/run/work-files"  # where `work_files` are mounted before being copied into HOME
+PYTHON_PATH_AT = "/opt/python-path"  # where the `python_path` folders are mounted (on the kernel's PYTHONPATH)
 ETC_KEPT = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "timezone", "fonts", "alternatives")
 SYSTEM_DIRS = ("/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32")
 CGROUP_PARENT = "course-grading"  # the folder the kernels' cgroups are made in
@@ -597,6 +600,9 @@ class SandboxedKernelManager(AsyncKernelManager):
                             "strings), files or folders").tag(config=True)
     work_files = List(Unicode(), help="Files copied into the kernel's (otherwise empty) working "
                                       "folder").tag(config=True)
+    python_path = List(Unicode(), help="Host folders of pure-Python packages the kernel imports (read-only, "
+                                       "mounted at PYTHON_PATH_AT/<n> and put on its PYTHONPATH): grading "
+                                       "gives the student kit's (student-kit/)").tag(config=True)
 
     @default("memory")
     def _default_memory(self):
@@ -613,6 +619,15 @@ class SandboxedKernelManager(AsyncKernelManager):
                 raise ValueError(f"data mount {m!r}: needs an existing host path and an absolute path in the sandbox")
             _check_exposes_nothing_hidden(src, "data mount", self.hidden_folders)
             out.append((os.path.realpath(src), os.path.normpath(dest)))
+        return out
+
+    def _python_path_mounts(self):
+        out = []
+        for i, folder in enumerate(self.python_path):
+            if not os.path.isdir(folder):
+                raise ValueError(f"python_path {folder!r} is not a folder")
+            _check_exposes_nothing_hidden(folder, "python_path folder", self.hidden_folders)
+            out.append((os.path.realpath(folder), f"{PYTHON_PATH_AT}/{i}"))
         return out
 
     def _work_files(self):
@@ -643,6 +658,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         env = kw.get("env") or dict(os.environ)
         env = {k: v for k, v in env.items() if k.startswith(KERNEL_ENV)}
         env.update(HOME=SANDBOX_HOME, USER=SANDBOX_USER, LOGNAME=SANDBOX_USER)
+        packages = self._python_path_mounts()
+        if packages:
+            env["PYTHONPATH"] = ":".join(dest for _, dest in packages)
         if self.threads:
             env.update({name: str(self.threads) for name in THREAD_ENV})
         if privileged:  # the kernel's user reads its connection file and makes its sockets here
@@ -651,7 +669,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         etc = _write_etc(os.path.join(self._rundir, "etc"), self.uid, self.gid)
         tmp = self._tmp_bytes()
         inner = sandbox_command(kernel_cmd, run=self._run, etc=etc, uid=self.uid, gid=self.gid, tmp_size=tmp,
-                                env=env, data_mounts=self._mounts(), work_files=self._work_files(),
+                                env=env, data_mounts=self._mounts() + packages, work_files=self._work_files(),
                                 privileged=privileged, hidden_folders=self.hidden_folders)
         self._cgroup = None
         if limits_problem() is None:

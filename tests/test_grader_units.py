@@ -85,7 +85,7 @@ def locked_sources(nb):
 def test_protected_modules_are_what_the_locked_cells_import(assignment):
     nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     protected = protected_modules(locked_sources(nb))
-    assert {"builtins", "torch", "os"} <= set(protected), protected
+    assert {"builtins", "torch", "coursekit"} <= set(protected), protected
     assert "json" not in protected  # no locked cell of the course imports it
 
 

@@ -130,9 +130,27 @@ def imported_modules(source):
             yield node.module.split(".")[0]
 
 
+def kit_install(source):
+    """Whether `source` installs the student kit (coursekit) in Colab, from the student edition,
+    pinned to the kit's version, and only when it is not installed already (locally, when graded)."""
+    from coursekit import __version__
+    from tools.publish import STUDENT_REPO
+    pinned = f'%pip install -q "coursekit @ git+https://github.com/{STUDENT_REPO}@v{__version__}#subdirectory=student-kit"'
+    return source.startswith("# ") and "try:\n    import coursekit\nexcept ImportError:\n    " + pinned in source
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=rel)
+def test_an_assignment_installs_the_student_kit_first_pinned_to_its_release(path):
+    first = next(c for c in read(path).cells if c.cell_type == "code")
+    assert kit_install(first.source), f"{rel(path)}: the first code cell installs coursekit in Colab, pinned"
+
+
 @pytest.mark.parametrize("path", LESSONS + SOURCE_NOTEBOOKS, ids=rel)
 def test_imports_only_what_colab_preinstalls(path):
+    """... or the student kit, which an assignment's first cell installs there."""
     allowed = COLAB_PREINSTALLED | set(sys.stdlib_module_names)
+    if kit_install(next(c for c in read(path).cells if c.cell_type == "code").source):
+        allowed = allowed | {"coursekit"}
     for cell in read(path).cells:
         if cell.cell_type == "code":
             for module in imported_modules(cell.source):

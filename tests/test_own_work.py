@@ -1,4 +1,4 @@
-"""grader/own_work.py: "implement it yourself" by allowlist, read from the learner's source, and
+"""student-kit/coursekit/own_work.py: "implement it yourself" by allowlist, read from the learner's source, and
 only the code that passed it runs when graded.
 
 Pure and fast: source text only, no kernel. The attacks are written as a learner who reads the
@@ -13,7 +13,8 @@ import pytest
 from conftest import ROOT
 from grader.course import assignments
 from grader.notebook import is_learner_cell, is_test_cell
-from grader.own_work import Allowed, VOCABULARIES, embedded_data, names_the_checks_read, notebook_plan, own_work_lists
+from coursekit.own_work import python_text
+from coursekit.own_work import Allowed, VOCABULARIES, embedded_data, names_the_checks_read, notebook_plan, own_work_lists
 from kit.honest import HONEST, SCRATCH
 
 
@@ -480,13 +481,16 @@ def test_vocabularies_hold_no_lookup():
 
 
 def student_copy_helpers(assignment):
-    """The functions and classes the student copy's locked cells define: all a learner can call."""
+    """The functions and classes the student copy's locked cells define, and what they import from
+    the student kit (coursekit): all a learner can call."""
     nb = nbformat.read(ROOT / "release" / assignment / f"{assignment}.ipynb", as_version=4)
     names = set()
     for cell in nb.cells:
         if cell.cell_type == "code" and not is_learner_cell(cell):
-            names |= {n.name for n in ast.parse(cell.source).body
-                      if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+            body = ast.parse(python_text(cell.source)).body
+            names |= {n.name for n in body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+            names |= {a.asname or a.name for n in body if isinstance(n, ast.ImportFrom) and n.module == "coursekit"
+                      for a in n.names}
     return sorted(names)
 
 
@@ -505,7 +509,8 @@ def test_a_graded_function_that_calls_any_helper_of_the_student_copy_is_flagged(
             source = (f"class {name}:\n    def __init__(self, *args, **kwargs):\n        self.inner = {helper}(*args, **kwargs)\n"
                       if name[0].isupper() else f"def {name}(*args, **kwargs):\n    return {helper}(*args, **kwargs)\n")
             found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
-            assert any(f"uses {helper}, a helper" in r for r in found.get(name, [])), (name, helper, found)
+            assert any(f"uses {helper}, a helper" in r or f"uses coursekit.{helper}" in r
+                       for r in found.get(name, [])), (name, helper, found)
             assert helper not in ran[cell], (name, helper)
 
 

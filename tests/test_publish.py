@@ -141,6 +141,8 @@ def test_the_edition_holds_exactly_the_allowlist(edition):
     expected |= {"assignments/" + p.relative_to(ROOT / "release").as_posix()
                  for a in assignments() for p in (ROOT / "release" / a).rglob("*") if p.is_file()}
     expected |= {name for name in ("LICENSE", "LICENSE.md", "LICENSE.txt") if (ROOT / name).is_file()}
+    expected |= {"student-kit/pyproject.toml"} | {p.relative_to(ROOT).as_posix()
+                                                  for p in (ROOT / "student-kit" / "coursekit").glob("*.py")}
     published = {p.relative_to(edition).as_posix() for p in edition.rglob("*") if p.is_file()}
     assert published == expected
     assert {f"assignments/{p.parent.name}/{p.name}" for p in RELEASE_NOTEBOOKS} <= published
@@ -149,6 +151,23 @@ def test_the_edition_holds_exactly_the_allowlist(edition):
     assert (edition / "requirements.txt").read_bytes() == (ROOT / "requirements.txt").read_bytes()
     marker = json.loads((edition / MARKER).read_text())
     assert set(marker["files"]) == expected - {MARKER}
+
+
+@pytest.mark.slow
+def test_the_editions_student_kit_installs_with_pip_at_the_version_the_notebooks_pin(edition, tmp_path):
+    """What an assignment's first cell installs in Colab (pip, from the edition's student-kit/ at the
+    tag v<version>), installed here from the published folder: it imports, at that version."""
+    import coursekit
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--target", str(tmp_path / "site"), str(edition / "student-kit")], check=True)
+    probe = subprocess.run([sys.executable, "-c", "import coursekit, coursekit.own_work; print(coursekit.__version__, "
+                            "coursekit.__file__)"], env={"PYTHONPATH": str(tmp_path / "site"), "PATH": os.environ["PATH"]},
+                           capture_output=True, text=True, check=True, cwd=tmp_path)
+    version, where = probe.stdout.split()
+    assert version == coursekit.__version__ and where.startswith(str(tmp_path / "site"))
+    for path in RELEASE_NOTEBOOKS:
+        first = next(c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code").source
+        assert f"{STUDENT_REPO}@v{version}#subdirectory=student-kit" in first, f"{rel(path)} pins another kit"
 
 
 @pytest.mark.slow

@@ -7,6 +7,8 @@ import io
 import nbformat
 import pytest
 
+import coursekit
+from coursekit.own_work import python_text
 from grader.course import ROOT, assignments
 from grader.notebook import HIDDEN_TESTS
 
@@ -22,6 +24,7 @@ def run_cells(assignment, replacements, stop_after=None, skip=(), student=False)
     test cells only when they are `stop_after` or not in `skip`; `student`: without the hidden tests, as
     in the student copy. Returns (namespace, printed text)."""
     namespace, out = {}, io.StringIO()
+    coursekit.VISIBLE_RESULTS.clear()  # (a new kernel's: the kit keeps them)
     for cell in cells_of(assignment):
         meta = cell.metadata.get("nbgrader", {})
         grade_id = meta.get("grade_id")
@@ -40,7 +43,7 @@ def run_cells(assignment, replacements, stop_after=None, skip=(), student=False)
         if student:
             source = HIDDEN_TESTS.sub("", source)
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
-            exec(source, namespace)
+            exec(python_text(source), namespace)
         if grade_id == stop_after:
             return namespace, out.getvalue()
     return namespace, out.getvalue()
@@ -49,8 +52,8 @@ def run_cells(assignment, replacements, stop_after=None, skip=(), student=False)
 def run_visible_check(assignment, test_id, replacements):
     """The message of the visible check `test_id` as a learner's notebook shows it, or None when it passed."""
     namespace, printed = run_cells(assignment, replacements, stop_after=test_id)
-    assert test_id in namespace["VISIBLE_RESULTS"], f"{test_id} recorded no result"
-    message = namespace["VISIBLE_RESULTS"][test_id][1]
+    assert test_id in coursekit.VISIBLE_RESULTS, f"{test_id} recorded no result"
+    message = coursekit.VISIBLE_RESULTS[test_id][1]
     assert message is None or f"FAILED {test_id}" in printed, "a failed check says so where it runs"
     return message
 
@@ -153,7 +156,7 @@ def test_summary_is_the_learners_score_and_a_failure_does_not_stop_the_run(assig
 
     failing, mistake = MISTAKE_MIDWAY[assignment]
     namespace, printed = run_cells(assignment, mistake, student=True, skip={"visible_checks_summary"})
-    results = namespace["VISIBLE_RESULTS"]
+    results = dict(coursekit.VISIBLE_RESULTS)
     assert set(namespace_checks(assignment)) <= set(results), "a failed check stopped the run"
     assert results[failing][1] and f"FAILED {failing}" in printed
     lost = namespace_checks(assignment)[failing]
@@ -168,7 +171,7 @@ def namespace_checks(assignment):
     summary = next(c for c in cells_of(assignment)
                    if c.metadata.get("nbgrader", {}).get("grade_id") == "visible_checks_summary")
     namespace = {}
-    exec(summary.source.split("\nif ")[0], namespace)
+    exec(summary.source.split("\nsummary(")[0], namespace)
     return namespace["VISIBLE_CHECKS"]
 
 
@@ -186,7 +189,7 @@ def test_summary_lists_exactly_the_visible_checks(assignment):
     summary = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "visible_checks_summary"]
     assert len(summary) == 1 and summary[0].metadata.nbgrader.get("locked"), "one locked summary cell"
     namespace = {}
-    exec(summary[0].source.split("\nif ")[0], namespace)
+    exec(summary[0].source.split("\nsummary(")[0], namespace)
     tests = [c for c in cells if c.metadata.get("nbgrader", {}).get("grade") and not c.metadata.nbgrader.get("solution")]
     visible = {c.metadata.nbgrader["grade_id"]: c.metadata.nbgrader["points"] for c in tests
                if "### BEGIN HIDDEN TESTS" not in c.source}
@@ -201,9 +204,46 @@ def test_summary_lists_exactly_the_visible_checks(assignment):
             f"{grade_id}: wrap the check in visible_check with its own id and points"
 
 
-def test_visible_check_is_the_same_in_every_assignment():
-    definitions = set()
+def test_the_shared_helpers_are_written_once_in_the_student_kit():
+    """visible_check, the summary, learner_call and the training-loop probes come from coursekit; no
+    notebook defines its own copy."""
     for assignment in assignments():
-        helper = next(c.source for c in cells_of(assignment) if "def visible_check(" in c.source)
-        definitions.add(helper[helper.index("# Your score before submitting"):])
-    assert len(definitions) == 1, "visible_check differs between assignments: copy one to the others"
+        for cell in cells_of(assignment):
+            for name in ("visible_check", "being_graded", "learner_call", "RecordedLoss", "RecordedOptimizer"):
+                assert f"def {name}(" not in cell.source and f"class {name}:" not in cell.source, (assignment, name)
+
+
+def _notebook_file(assignment, replacements, tmp_path):
+    """The source notebook with `replacements` ({grade_id: new source}), saved as a learner's file."""
+    nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in replacements:
+            cell.source = replacements[cell.metadata.nbgrader.grade_id]
+    path = tmp_path / f"{assignment}.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+BUILT_IN = {
+    "loss_functions": ("test_mse_loss_basic", "mse_loss_solution",
+                       "def mse_loss(pred, target):\n    return F.mse_loss(pred, target)\n", "uses torch.nn.functional.mse_loss"),
+    "optimizers": ("test_my_sgd_basic", "my_sgd_solution",
+                   "class MySGD(torch.optim.SGD):\n    pass\n", "uses torch.optim.SGD"),
+    "mnist_classifier": ("test_evaluate_accuracy", "evaluate_solution",
+                         "def evaluate(model, loader, device):\n    return __import__('sklearn')\n", "uses __import__"),
+}
+
+
+@pytest.mark.parametrize("assignment", assignments())
+def test_the_own_work_rule_is_a_visible_check_too(assignment, tmp_path, monkeypatch):
+    """In the learner's notebook (JupyterLab names its file in JPY_SESSION_NAME; Colab hands over its
+    copy), a graded function that uses what its part does not allow fails its visible checks with
+    the grader's own words; the reference passes them all with the rule applied."""
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    test_id, cell, source, words = BUILT_IN[assignment]
+    monkeypatch.setenv("JPY_SESSION_NAME", str(_notebook_file(assignment, {cell: source}, tmp_path)))
+    message = run_visible_check(assignment, test_id, {cell: (None, source)})
+    assert message and "uses what its part does not allow" in message and words in message, message
+    monkeypatch.setenv("JPY_SESSION_NAME", str(_notebook_file(assignment, {}, tmp_path)))
+    namespace, printed = run_cells(assignment, {}, skip={"visible_checks_summary", "test_mnist_accuracy"}, student=True)
+    assert "FAILED" not in printed, printed[-2000:]

@@ -7,8 +7,10 @@
 
 (`./course publish DIR` runs `python -m tools.publish DIR` in the course root, DIR made absolute first.)
 
-The edition is built by allowlist: the lessons, the student copies from release/, a learner's
-README.md, requirements.txt, LICENSE when there is one, and MARKER. Nothing else of the course
+The edition is built by allowlist: the lessons, the student copies from release/, the student kit
+(student-kit/: the assignments' shared checks, which their first cell installs in Colab from the
+edition's tag v<coursekit.__version__>), a learner's README.md, requirements.txt, LICENSE when there
+is one, and MARKER. Nothing else of the course
 (source/, tools/, tests/, the gradebook, submissions, ...) is ever read into it. Nothing is
 regenerated here: publishing refuses while release/ is not what nbgrader makes from source/.
 (To publish into a folder named `badges`, write `./badges`.)
@@ -32,6 +34,8 @@ BADGE_SVG = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE = re.compile(r"\[!\[Open In Colab\]\(" + re.escape(BADGE_SVG) + r"\)\]\((https://colab\.research\.google\.com/github/[^)\s]*)\)")
 # Any link that opens a notebook of a GitHub repository in Colab, up to the path in the repository.
 COLAB_LINK = re.compile(r"\(https://colab\.research\.google\.com/github/[^/\s)]+/[^/\s)]+/blob/main/")
+# Where an assignment's first cell installs the student kit from (the edition's repository, at a tag)
+KIT_URL = re.compile(r"git\+https://github\.com/[^/\s@]+/[^/\s@]+@")
 # A badge in README.md's Modules table, after the course path of the notebook it opens.
 README_BADGE = re.compile(r"`([^`\s]+\.ipynb)` " + BADGE.pattern)
 MARKER = ".student-edition.json"  # in a folder written by publish(): what it wrote, so the next publish may replace it
@@ -83,7 +87,8 @@ def rewrite_badges():
             nb.cells[0].source = BADGE.sub(lambda m: badge(target), first)
             writes[path] = nb
         for cell in nb.cells:  # the links between notebooks ("Before you start", "Next") open the edition too
-            linked = COLAB_LINK.sub(lambda m: "(" + COLAB_URL, cell.source)
+            linked = COLAB_LINK.sub(lambda m: "(" + COLAB_URL, cell.source)  # (and the kit's install, below)
+            linked = KIT_URL.sub(lambda m: f"git+https://github.com/{STUDENT_REPO}@", linked)
             if linked != cell.source:
                 cell.source = linked
                 writes[path] = nb
@@ -117,6 +122,11 @@ def allowlist():
     """{published path: course file} of every file copied into the student edition as it is."""
     files = {"requirements.txt": ROOT / "requirements.txt"}
     files.update((name, ROOT / name) for name in LICENSES if (ROOT / name).is_file())
+    # the student kit, which the assignments' first cell installs in Colab from the edition (pinned to
+    # the tag v<its version>) and a learner installs beside requirements.txt elsewhere
+    files["student-kit/pyproject.toml"] = ROOT / "student-kit" / "pyproject.toml"
+    for path in sorted((ROOT / "student-kit" / "coursekit").glob("*.py")):
+        files[rel(path)] = path
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
         files[published_path(rel(path))] = path
     for assignment in assignments():
@@ -193,7 +203,7 @@ Linux or macOS, in a terminal:
 git clone https://github.com/{slug}.git
 cd {name}
 python3 -m venv .venv
-.venv/bin/python -m pip install -r requirements.txt
+.venv/bin/python -m pip install -r requirements.txt ./student-kit
 .venv/bin/jupyter lab
 ```
 
@@ -203,7 +213,7 @@ Windows, in PowerShell:
 git clone https://github.com/{slug}.git
 cd {name}
 py -m venv .venv
-.venv\\Scripts\\python -m pip install -r requirements.txt
+.venv\\Scripts\\python -m pip install -r requirements.txt ./student-kit
 .venv\\Scripts\\jupyter lab
 ```
 

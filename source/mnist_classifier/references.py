@@ -4,6 +4,16 @@ cells, in their namespace (grader/execute.py). The hidden checks compare with th
 import torch
 import torch.nn as nn
 
+# When graded, the test images are warped for each learner (grader/heldout.py writes views.json beside
+# the judge's copy): a network that reaches the visible 98.5% on the public test images reaches this
+# on warped ones (calibrated by bench/heldout_transforms.py, with a margin).
+GRADED_ACCURACY = 0.95
+
+
+def accuracy_needed():
+    """The test accuracy the accuracy check asks for: on warped test images when graded, else 98.5%."""
+    return GRADED_ACCURACY if (DATA_DIR / "MNIST" / "raw" / "views.json").is_file() else 0.985
+
 
 def reference_epochs(model_kind, loaders, lr, momentum, seed):
     """What run_epochs gives for the five steps of the training loop, batch by batch."""

@@ -1,5 +1,5 @@
 """Honest learners of every assignment, written in many different styles, for the "implement it
-yourself" check (grader/own_work.py): none of them reaches a built-in it is asked to write, so the
+yourself" check (student-kit/coursekit/own_work.py): none of them reaches a built-in it is asked to write, so the
 check must never penalise one.
 
 `HONEST[assignment][solution grade_id]` is a list of complete cell sources (no nbgrader markers),

@@ -7,6 +7,7 @@ from unittest import mock
 
 import nbformat
 
+from coursekit.own_work import python_text
 from grader import kernel_side
 from grader.course import ROOT, references
 from grader.judge import Judge
@@ -34,7 +35,7 @@ def fake_kernel(assignment, release=False, learner_code=""):
         if cell.cell_type == "code" and not is_test(cell) and not free:
             try:
                 with mock.patch.dict(os.environ, NBGRADER_EXECUTION="autograde"):  # as nbgrader runs the kernel
-                    exec(cell.source, ns)
+                    exec(python_text(cell.source), ns)
             except NotImplementedError:
                 pass
     exec(learner_code, ns)
@@ -75,7 +76,7 @@ def judge_notebook(assignment, request, source_assignment=None, seed=1234, skip=
 def honest_notebooks(assignment):
     """The honest corpus (tests/kit/honest.py) as whole notebooks: the k-th style of every graded
     function together, as the grader runs them (only what the own-work plan runs)."""
-    from grader.own_work import notebook_plan
+    from coursekit.own_work import notebook_plan
     from tests.kit.honest import HONEST
     nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
     learner = [(c.metadata.get("nbgrader", {}).get("grade_id", str(i + 1)), c.source) for i, c in enumerate(nb.cells)

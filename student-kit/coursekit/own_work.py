@@ -521,7 +521,7 @@ def _expand(entries):
     for entry in entries:
         if entry.startswith("@"):
             if entry not in VOCABULARIES:
-                raise ValueError(f"OWN_WORK names the vocabulary {entry}, which grader/own_work.py does not have "
+                raise ValueError(f"OWN_WORK names the vocabulary {entry}, which coursekit/own_work.py does not have "
                                  f"(it has {', '.join(sorted(VOCABULARIES))})")
             yield from VOCABULARIES[entry]
         else:
