@@ -13,7 +13,8 @@ from tools import publish
 from tools.publish import COLAB_URL, published_path
 
 NOTEBOOK_METADATA = {"kernelspec", "language_info"}
-CELL_METADATA = {"nbgrader", "deletable", "editable"}  # the last two: nbgrader's locks in release/
+CELL_METADATA = {"nbgrader", "deletable", "editable",  # the last two: nbgrader's locks in release/
+                 "jupyter", "cellView"}  # a folded cell: JupyterLab's source_hidden, Colab's form view
 COLAB_PREINSTALLED = {"torch", "torchvision", "numpy", "matplotlib", "tqdm", "ipywidgets"}
 GRADE_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 
@@ -136,7 +137,7 @@ def kit_install(source):
     from coursekit import __version__
     from tools.publish import STUDENT_REPO
     pinned = f'%pip install -q "coursekit @ git+https://github.com/{STUDENT_REPO}@v{__version__}#subdirectory=student-kit"'
-    return source.startswith("# ") and "try:\n    import coursekit\nexcept ImportError:\n    " + pinned in source
+    return "try:\n    import coursekit\nexcept ImportError:\n    " + pinned in source
 
 
 @pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=rel)
@@ -259,3 +260,37 @@ def test_the_mnist_loading_code_is_the_same_wherever_it_is_copied():
         differ = [f"{lesson}: {a!r}\n{path}: {b!r}" for a, b in zip(reference, code) if a != b]
         assert code[:len(reference)] == reference, (
             f"{path} loads MNIST otherwise than {lesson}: make the copies agree\n" + "\n".join(differ or ["(shorter)"]))
+
+
+SCREEN = 40  # lines of code a learner sees in one screen
+
+
+def code_lines_before_part_1(path):
+    """The lines of code a learner scrolls past before Part 1: folded cells count their title alone."""
+    lines = 0
+    for cell in read(path).cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## Part 1"):
+            return lines
+        if cell.cell_type == "code":
+            folded = cell.metadata.get("jupyter", {}).get("source_hidden") and cell.metadata.get("cellView") == "form"
+            lines += 1 if folded else len(cell.source.splitlines())
+    raise AssertionError(f"{rel(path)} has no '## Part 1' heading")
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS + RELEASE_NOTEBOOKS, ids=rel)
+def test_part_1_is_within_one_screen_of_code(path):
+    assert code_lines_before_part_1(path) <= SCREEN, f"{rel(path)}: fold the helper cells (see tests/test_hygiene.py)"
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=rel)
+def test_a_folded_cell_is_folded_in_jupyterlab_and_colab_and_says_what_it_does(path):
+    """JupyterLab folds a cell whose metadata says jupyter.source_hidden; Colab shows a cell in its form
+    view (cellView "form") as its #@title line alone. A folded cell is locked: its title says to run it."""
+    for i, cell in enumerate(read(path).cells):
+        hidden, form = cell.metadata.get("jupyter"), cell.metadata.get("cellView")
+        if hidden is None and form is None:
+            continue
+        where = f"{rel(path)} cell {i}"
+        assert hidden == {"source_hidden": True} and form == "form", f"{where}: fold it in both or neither"
+        assert cell.source.startswith("#@title ") and "run" in cell.source.splitlines()[0], f"{where}: a #@title that says to run it"
+        assert cell.metadata.get("nbgrader", {}).get("locked"), f"{where}: only locked cells are folded"
