@@ -236,9 +236,12 @@ BINARY_CROSS_ENTROPY = [_src('''
 
 BINARY_CROSS_ENTROPY_WITH_LOGITS = [_src('''
     def binary_cross_entropy_with_logits(logits, target):
-        """Stable BCE from logits: max(x, 0) - x*y + log(1 + exp(-|x|)) (like nn.BCEWithLogitsLoss())."""
+        """Stable BCE from logits: log(1 + e^x) - x*y, with log(1 + e^x) = x + log(1 + e^-x) for x > 0."""
         x = logits
-        return (torch.clamp(x, min=0) - x * target + torch.log1p(torch.exp(-torch.abs(x)))).mean()
+        positive = x > 0
+        never_large = torch.where(positive, -x, x)  # <= 0, so exp() cannot overflow
+        log1pexp = torch.where(positive, x, torch.zeros_like(x)) + torch.log1p(torch.exp(never_large))
+        return (log1pexp - x * target).mean()
     '''), _src('''
     def binary_cross_entropy_with_logits(logits, target):
         """(1 - y) * x + softplus(-x), softplus computed stably by PyTorch."""
@@ -268,8 +271,8 @@ BINARY_CROSS_ENTROPY_WITH_LOGITS = [_src('''
         return loss.sum() / loss.numel()
     '''), _src('''
     def log_sigmoid(z):
-        """log(sigmoid(z)) = -(max(-z, 0) + log(1 + exp(-|z|)))."""
-        return -((-z).clamp(min=0) + torch.log1p(torch.exp(-z.abs())))
+        """log(sigmoid(z)) = -log(1 + e^-z) = -softplus(-z)."""
+        return -F.softplus(-z)
 
 
     def binary_cross_entropy_with_logits(logits, target):

@@ -32,6 +32,11 @@ MISTAKES = {
         "question_adaptive_optimizer_answer": 'answer_adaptive_optimizer = "a"\n',
     }, {"test_l1_loss_basic", "test_l1_loss_shapes", "test_binary_cross_entropy_basic",
         "test_binary_cross_entropy_hidden", "test_question_adaptive_optimizer"}),
+    "kinkatzero": ({  # the max/abs form: right values, but autograd's gradient at a logit of exactly 0 is wrong
+        "binary_cross_entropy_with_logits_solution": (
+            "def binary_cross_entropy_with_logits(logits, target):\n"
+            "    return (logits.clamp(min=0) - logits * target + torch.log1p(torch.exp(-logits.abs()))).mean()\n"),
+    }, {"test_binary_cross_entropy_with_logits_basic"}),
     "detached": ({  # right value, but cut off from autograd
         "mse_loss_solution": "def mse_loss(pred, target):\n    return torch.tensor(((pred - target) ** 2).mean().item())\n",
     }, {"test_mse_loss_basic", "test_mse_loss_shapes"}),
@@ -46,6 +51,7 @@ FEEDBACK_MESSAGES = {
     "sumsquares": "Square each difference, then take the mean",
     "naive": None,  # not checked: its failing tests are checked by their scores alone
     "builtins": "PyTorch's built-in losses",
+    "kinkatzero": "At a logit of exactly 0 the gradient is",
     "detached": "cut off from autograd",
     "scratchpatch": None,  # checked by its scores: the losses keep every point, as the patch never ran
 }
