@@ -7,7 +7,7 @@ import sys
 import nbformat
 import pytest
 
-from conftest import LESSONS, RELEASE_NOTEBOOKS, SOURCE_NOTEBOOKS, rel
+from conftest import LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
 from grader.course import references
 from kit.course_tools import filled_student_copy
 from tools.publish import published_path, publish
@@ -23,10 +23,17 @@ def edition(tmp_path_factory):
     return dest
 
 
-def run_alone(notebook, folder):
+def run_alone(notebook, folder, kit=None):
     """Re-run every cell of `notebook` with nbval, in `folder` holding only that notebook,
-    with nothing from the repository importable."""
+    with nothing from the repository importable; with `kit` (a student-kit/ folder), the student kit
+    installed from it by pip first, as an assignment's first cell installs it in Colab (from the
+    student edition: here without the network, so from the folder)."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
+    if kit is not None:
+        site = folder.parent / f"{folder.name}-site"
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                        "--target", str(site), str(kit)], check=True)
+        env["PYTHONPATH"] = str(site)
     assert sorted(os.listdir(folder)) == [notebook.name]
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-cell-timeout=120", "-p", "no:cacheprovider",
@@ -53,7 +60,7 @@ def test_source_notebook_runs_alone(path, tmp_path):
                      and not c.metadata.get("nbgrader", {}).get("solution"))
         nb.cells.insert(first, nbformat.v4.new_code_cell(source))
     nbformat.write(nb, tmp_path / path.name)
-    run_alone(tmp_path / path.name, tmp_path)
+    run_alone(tmp_path / path.name, tmp_path, kit=ROOT / "student-kit")
 
 
 @pytest.mark.parametrize("path", RELEASE_NOTEBOOKS, ids=rel)
@@ -61,4 +68,4 @@ def test_published_student_copy_with_reference_solution_runs_alone(path, edition
     nb = filled_student_copy(path.parent.name, path.name, None,
                              student_copy=edition / published_path(rel(path)))
     nbformat.write(nb, tmp_path / path.name)
-    run_alone(tmp_path / path.name, tmp_path)
+    run_alone(tmp_path / path.name, tmp_path, kit=edition / "student-kit")

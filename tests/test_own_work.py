@@ -656,3 +656,59 @@ def test_what_annotations_name_runs_too(case):
     found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
     assert found == {}
     assert ast.dump(ast.parse(ran[cell])) == ast.dump(ast.parse(source))
+
+
+# The red team's fourth round: one import table where the last import won (an import that never
+# runs remapped `torch` for the checker), and a class body's names read before the body binds them.
+ROUND_FOUR = [
+    ("never_run_import_remaps_torch", A, "mse_loss_solution",
+     "def never():\n    import math as torch\n\ndef mse_loss(pred, target):\n"
+     "    return torch.nn.functional.mse_loss(pred, target)\n", "mse_loss", "uses torch.nn.functional.mse_loss"),
+    ("nested_import_remaps_a_local", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    import torch as T\n    def g():\n        import math as T\n"
+     "    return T.nn.functional.mse_loss(pred, target)\n", "mse_loss", "uses torch.nn.functional.mse_loss"),
+    ("scratch_import_remaps_torch", O, "my_sgd_solution",
+     "def never():\n    import math as torch\n\nclass MySGD:\n    def __init__(self, params, **kw):\n"
+     "        self.inner = [torch.optim.SGD(params, foreach=False, **kw)]\n    def zero_grad(self):\n"
+     "        self.inner[0].zero_grad()\n    def step(self):\n        self.inner[0].step()\n",
+     "MySGD", "uses torch.optim.SGD"),
+    ("class_body_binds_after_use", A, "mse_loss_solution",
+     "class Builtins:\n    mse = torch.nn.functional.mse_loss\n    torch = nn = functional = mse_loss = None\n\n"
+     "def mse_loss(pred, target):\n    return Builtins.mse(pred, target)\n", "mse_loss", "uses torch.nn.functional.mse_loss"),
+    ("class_body_except_binding", O, "my_adam_solution",
+     "class MyAdam:\n    try:\n        pass\n    except Exception as torch:\n        pass\n    optim = Adam = None\n"
+     "    impl = torch.optim.Adam\n    def __init__(self, params, **kw):\n        self.inner = [MyAdam.impl(params, **kw)]\n"
+     "    def zero_grad(self):\n        self.inner[0].zero_grad()\n    def step(self):\n        self.inner[0].step()\n",
+     "MyAdam", "uses torch.optim.Adam"),
+    ("class_body_rebinds_a_locked_helper", O, "my_rmsprop_solution",
+     "class MyRMSprop:\n    table = TORCH_OPTIMIZERS\n    TORCH_OPTIMIZERS = None\n"
+     "    def __init__(self, params, **kw):\n        self.inner = [MyRMSprop.table['RMSprop'](params, **kw)]\n"
+     "    def zero_grad(self):\n        self.inner[0].zero_grad()\n    def step(self):\n        self.inner[0].step()\n",
+     "MyRMSprop", "uses TORCH_OPTIMIZERS, a helper of the notebook's locked cells"),
+    ("wildcard_name_that_does_not_exist", A, "l1_loss_solution",
+     "import math\n\ndef l1_loss(pred, target):\n    return math.nn(pred, target)\n", "l1_loss", "uses math.nn"),
+]
+
+
+@pytest.mark.parametrize("case", ROUND_FOUR, ids=[a[0] for a in ROUND_FOUR])
+def test_round_four_attack_is_caught(case):
+    _, assignment, cell, source, name, words = case
+    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    assert any(words in r for r in found.get(name, [])), found
+
+
+HONEST_CLASS_BODIES = [
+    (O, "my_sgd_solution", "class MySGD:\n    defaults = {'momentum': 0.0}\n    names = [k for k in defaults]\n\n"
+     "    def __init__(self, params, lr, momentum=0.0):\n        self.params, self.lr, self.momentum = list(params), lr, momentum\n"
+     "        self.buffers = {}\n\n    def zero_grad(self):\n        for p in self.params:\n            p.grad = None\n\n"
+     "    @torch.no_grad()\n    def step(self):\n        for i, p in enumerate(self.params):\n            if p.grad is None:\n"
+     "                continue\n            b = p.grad.clone() if i not in self.buffers or not self.momentum else "
+     "self.buffers[i].mul_(self.momentum).add_(p.grad)\n            self.buffers[i] = b\n            p.sub_(self.lr * b)\n"),
+]
+
+
+@pytest.mark.parametrize("case", HONEST_CLASS_BODIES, ids=range(len(HONEST_CLASS_BODIES)))
+def test_honest_class_bodies_are_accepted(case):
+    assignment, cell, source = case
+    found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    assert found == {}, found

@@ -355,6 +355,18 @@ def _declared_here(node, kinds=(ast.Global, ast.Nonlocal)):
     return names
 
 
+def _this_scope(node):
+    """The nodes of a function's, lambda's or class body's own scope (not those of a scope inside it)."""
+    if isinstance(node, _COMPREHENSIONS):
+        return
+    stack = list(node.body) if isinstance(node.body, list) else [node.body]
+    while stack:
+        n = stack.pop()
+        yield n
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, *_COMPREHENSIONS)):
+            stack.extend(ast.iter_child_nodes(n))
+
+
 def _bound_here(node):
     names = set()
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -386,6 +398,11 @@ def _bound_here(node):
     return names
 
 
+def _add_paths(modules, node):
+    for name, path in _import_paths(node).items():
+        modules.setdefault(name, set()).add(path)
+
+
 def _import_paths(node):
     """{bound name: module path or dotted name} for an import statement."""
     found = {}
@@ -403,13 +420,15 @@ def _import_paths(node):
 class Program:
     def __init__(self, cells, locked=()):
         self.units, self.unread = [], []
-        self.modules = {}  # name -> module path: every name an import binds, the learner's or a locked cell's
+        # name -> the module paths every import that binds it gives (the learner's or a locked cell's,
+        # anywhere, reached or not): a use of the name is checked against each
+        self.modules = {}
         self.locked = set()  # names the locked cells bind (not imports)
         for source in locked:
             tree, _ = read_cell(source)
             for node in tree.body if tree else []:
                 if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    self.modules.update(_import_paths(node))
+                    _add_paths(self.modules, node)
                 else:
                     self.locked |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
                     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -428,7 +447,7 @@ class Program:
                 self.units.append(Unit(node, cell, lines))
                 for n in ast.walk(node):  # a name any import binds is a module wherever it is used
                     if isinstance(n, (ast.Import, ast.ImportFrom)):
-                        self.modules.update(_import_paths(n))
+                        _add_paths(self.modules, n)
         self.own = set().union(*(u.binds for u in self.units)) if self.units else set()
         # names only the learner's own defs and classes bind: a name an assignment binds may still
         # stand for Python's built-in or a locked cell's helper of that name (`eval = eval`)
@@ -491,7 +510,7 @@ class Allowed:
 def _only_modules_under(prefix, dotted):
     """Whether `dotted`, under the allowed `prefix`, is neither a module that is not itself under
     `prefix` on its way (a module re-exports what it imports: `matplotlib.pyplot.sys`), nor a module
-    at its end (a module is no value). What getattr cannot find is an AttributeError when it runs."""
+    at its end (a module is no value), nor a name the module does not have."""
     import importlib
     import types
     try:
@@ -507,9 +526,9 @@ def _only_modules_under(prefix, dotted):
             try:  # a submodule not imported yet
                 value = importlib.import_module(path)
             except Exception:
-                return True
+                return False  # nothing there: a name some other binding may give (never accepted)
         except Exception:
-            return True
+            return False
         if isinstance(value, types.ModuleType):
             name = getattr(value, "__name__", "")
             if not (name == prefix or name.startswith(prefix + ".")):
@@ -546,14 +565,29 @@ class _Check(_Scoped):
     # names
 
     def _module(self, name):
-        """The module path a name stands for here, or None (a local that is not an import)."""
+        """The module paths a name may stand for here (each import that binds it), or None (a local
+        that is not an import, or a name no import binds). A name a class body binds is also looked
+        up as a global there (before the body binds it, the global is what Python finds)."""
         scope = _visible(self.scopes, name)
-        if scope is not None:
-            return scope[2].get(name)
-        return self.p.modules.get(name)
+        if scope is None:
+            return sorted(self.p.modules[name]) if name in self.p.modules else None
+        paths = set(scope[2].get(name, ()))
+        if isinstance(scope[0], ast.ClassDef) and name in self.p.modules:
+            paths |= self.p.modules[name]
+        return sorted(paths) or None
 
     def _local(self, name):
         return _visible(self.scopes, name) is not None
+
+    def _local_here(self, name):
+        """Whether `name` is surely a local here. In a class body, a name the body binds is read as
+        the global of that name until the body binds it: when that global is a locked helper, a
+        module or a built-in, the name is checked as that global too."""
+        scope = _visible(self.scopes, name)
+        if scope is None:
+            return False
+        return not (isinstance(scope[0], ast.ClassDef)
+                    and (name in self.p.locked or name in self.p.modules or name in BUILTIN_NAMES))
 
     def _own(self, name):
         """Whether the global `name` is surely the learner's own: bound by their code, and not also
@@ -566,10 +600,11 @@ class _Check(_Scoped):
         name = node.id
         if not isinstance(node.ctx, ast.Load):
             return
-        path = self._module(name)
-        if path is not None:
-            self._value(node, path)
-        elif self._local(name) or self._own(name):
+        paths = self._module(name)
+        if paths is not None:
+            for path in paths:
+                self._value(node, path)
+        elif self._local_here(name) or self._own(name):
             return
         elif name in NAME_BUILTINS:
             self.report(node, f"uses {name} as a value (call it with a constant attribute name)")
@@ -593,21 +628,25 @@ class _Check(_Scoped):
             chain.append(base.attr)
             base = base.value
         chain.reverse()
-        root = self._module(base.id) if isinstance(base, ast.Name) else None
-        if root is not None:  # through a module: the longest listed path, then attributes of what it gives
-            if isinstance(node.ctx, (ast.Store, ast.Del)):
-                self.report(node, f"changes {'.'.join([root] + chain)}")
-                return
-            for k in range(len(chain), 0, -1):
-                if self.allowed.path(".".join([root] + chain[:k])):
-                    for attr in chain[k:]:
-                        self._attr(node, attr)
-                    return
-            self.report(node, f"uses {'.'.join([root] + chain)}")
+        roots = self._module(base.id) if isinstance(base, ast.Name) else None
+        if roots is not None:  # through a module: the longest listed path, then attributes of what it gives
+            for root in roots:
+                self._through_module(node, root, chain)
             return
         self.visit(base)
         for i, attr in enumerate(chain):
             self._attr(node, attr, store=isinstance(node.ctx, (ast.Store, ast.Del)) and i == len(chain) - 1)
+
+    def _through_module(self, node, root, chain):
+        if isinstance(node.ctx, (ast.Store, ast.Del)):
+            self.report(node, f"changes {'.'.join([root] + chain)}")
+            return
+        for k in range(len(chain), 0, -1):
+            if self.allowed.path(".".join([root] + chain[:k])):
+                for attr in chain[k:]:
+                    self._attr(node, attr)
+                return
+        self.report(node, f"uses {'.'.join([root] + chain)}")
 
     def _attr(self, node, attr, store=False):
         if attr.startswith("_") and attr not in HARMLESS_DUNDERS:
@@ -620,7 +659,7 @@ class _Check(_Scoped):
     def visit_Call(self, node):
         func = node.func
         if isinstance(func, ast.Name) and func.id in NAME_BUILTINS and self._module(func.id) is None \
-                and not self._local(func.id) and not self._own(func.id):
+                and not self._local_here(func.id) and not self._own(func.id):
             if func.id not in self.allowed.names:
                 self.report(node, f"uses {func.id}")
             elif len(node.args) < 2 or not (isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
@@ -645,9 +684,9 @@ class _Check(_Scoped):
     def _scope(self, node, children):
         local = _local_names(node)
         imported = {}
-        for n in ast.walk(node):  # a local import binds a module here, as at the top level
+        for n in _this_scope(node):  # a local import binds a module here, as at the top level
             if isinstance(n, (ast.Import, ast.ImportFrom)):
-                imported.update(_import_paths(n))
+                _add_paths(imported, n)
         self.scopes.append((node, local, imported))
         for child in children:
             self.visit(child)

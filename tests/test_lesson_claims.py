@@ -1,0 +1,71 @@
+"""What the lessons' text says their demos show, the demos print: each lesson is run (nbclient) and
+the numbers its text quotes or compares are read back from its outputs."""
+import re
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def printed(name, tmp_path):
+    """{cell id: what the cell printed} of the lesson `name`, run top to bottom in `tmp_path`."""
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    return {c.get("id"): "".join(o.get("text", "") for o in c.outputs if o.get("output_type") == "stream" and o.get("name") == "stdout")
+            for c in nb.cells if c.cell_type == "code"}
+
+
+def numbers(text, pattern):
+    return {m.group(1).strip(): float(m.group(2)) for m in re.finditer(pattern, text)}
+
+
+def test_lesson_1_huber_pulls_show_its_quadratic_zone_and_its_cap(tmp_path):
+    out = printed("01_loss_functions.ipynb", tmp_path)["loss-lesson-16"]
+    assert "Huber (δ=2)  pull of each point on c: [2.0, 1.0, 0.0, -1.0, -2.0]" in out, out
+    assert "L1           pull of each point on c: [1.0, 1.0, 0.0, -1.0, -1.0]" in out, out
+
+
+@pytest.fixture(scope="module")
+def lesson_2(tmp_path_factory):
+    return printed("02_optimization.ipynb", tmp_path_factory.mktemp("lesson2"))
+
+
+def test_lesson_2_a_small_learning_rate_goes_less_than_half_the_way(lesson_2):
+    theta = numbers(lesson_2["optim-lesson-08"], r"lr = ([\d. ]+): θ after 12 steps = +([-\d.]+)")
+    assert abs(theta["0.02"] - 0.55) < 0.01 and abs(theta["0.3"] - 3) < 1e-3, theta
+
+
+def test_lesson_2_plain_sgd_creeps_along_the_valley_where_momentum_runs(lesson_2):
+    loss = numbers(lesson_2["optim-lesson-10"], r"^(.+?) +loss after 60 steps: ([\d.]+)$".replace("^", "(?m)^", 1))
+    sgd, momentum = loss["SGD (lr=0.25)"], loss["SGD + momentum 0.9 (lr=0.05)"]
+    assert 10 <= sgd / momentum <= 14, loss  # "about 12 times momentum's"
+
+
+def test_lesson_2_in_the_fair_race_rmsprop_ends_last(lesson_2):
+    out = lesson_2["optim-lesson-13"]
+    best = {}
+    for name, losses, lr in re.findall(r"(?m)^(\S.+?) +final loss at each lr: (.+)\n +best lr ([\d.]+)", out):
+        grid = [0.003, 0.01, 0.03, 0.1, 0.3]
+        best[name] = float(losses.split(", ")[grid.index(float(lr))])
+    assert len(best) == 4 and max(best, key=best.get) == "RMSprop", best
+    assert best["SGD + momentum 0.9"] < 1e-9 and best["Adam"] < 1e-9, best  # "down to the limit of float precision"
+
+
+def test_lesson_3_momentum_wins_the_one_epoch_race_and_the_recipe_reaches_99(tmp_path):
+    out = printed("03_mnist_classification.ipynb", tmp_path)
+    race, name = {}, None
+    for line in out["mnist-lesson-30"].splitlines():  # an optimizer's name, then its epoch's line
+        found = re.match(r"epoch 1: validation accuracy ([\d.]+)%", line)
+        if found:
+            race[name] = float(found.group(1))
+        elif line.strip():
+            name = line.strip()
+    assert max(race, key=race.get) == "SGD + momentum 0.9 (lr 0.05)" and 97.5 <= race["SGD + momentum 0.9 (lr 0.05)"] < 98.5, race
+    assert "430 training batches" in out["mnist-lesson-16"]
+    recipe = float(re.search(r"validation accuracy ([\d.]+)% after", out["mnist-lesson-26"].splitlines()[-1]).group(1))
+    test = float(re.search(r"test accuracy ([\d.]+)%", out["mnist-lesson-33"]).group(1))
+    assert recipe >= 98.5 and test > 99.0, (recipe, test)  # "about 99% validation accuracy", "over 99% test accuracy"
