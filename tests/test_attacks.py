@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(sandbox_problem() is not None, reason=str(sandbo
 ASSIGNMENTS = sorted({a["assignment"] for a in attacks.ATTACKS.values()})
 MEMORY = 2_500_000_000
 # What the honest learners score (the class-grading tests check these against serial nbgrader).
-HONEST_SCORES = {"honest-full": 21, "honest-partial": 18, "honest-blank": 0, "honest-opt": 15}
+HONEST_SCORES = {"honest-full": 20, "honest-partial": 17, "honest-blank": 0, "honest-opt": 16}
 
 
 def hand_in(course, student, assignment, files):

@@ -600,7 +600,7 @@ ROUND_THREE = [
      "MyAdam", "uses TORCH_OPTIMIZERS, a helper of the notebook's locked cells"),
     ("builtin_rebound", A, "l1_loss_solution",
      "eval = eval\n\ndef l1_loss(pred, target):\n    return eval('torch.ops.aten.l1_loss')(pred, target)\n",
-     "l1_loss", "which is also Python's built-in eval"),
+     "l1_loss", "which is also Python's or IPython's eval"),
     ("locked_table_rebound", O, "my_rmsprop_solution",
      "TORCH_OPTIMIZERS = TORCH_OPTIMIZERS\n\nclass MyRMSprop:\n    def __init__(self, params, lr=0.01, alpha=0.99, eps=1e-8):\n"
      "        self.box = [TORCH_OPTIMIZERS['RMSprop'](params, lr=lr, alpha=alpha, eps=eps)]\n    def zero_grad(self):\n"
@@ -709,6 +709,67 @@ HONEST_CLASS_BODIES = [
 
 @pytest.mark.parametrize("case", HONEST_CLASS_BODIES, ids=range(len(HONEST_CLASS_BODIES)))
 def test_honest_class_bodies_are_accepted(case):
+    assignment, cell, source = case
+    found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    assert found == {}, found
+
+
+# The red team's fifth round: a name the kernel already holds (IPython's __builtin__), "bound" by a
+# statement that binds nothing; class patterns that read what __match_args__ names.
+ROUND_FIVE = [
+    ("annotation_binds_nothing", A, "mse_loss_solution",
+     "__builtin__: object\n\n\ndef mse_loss(pred, target):\n    return __builtin__.eval('F.mse_loss(pred, target)')\n\n\n"
+     "mse_loss.eval = None\n", "mse_loss", "uses __builtin__"),
+    ("if_false_binds_nothing", O, "my_adam_solution",
+     "if False:\n    __builtin__ = None\n\n\nclass MyAdam:\n    def __init__(self, params, **settings):\n"
+     "        inner = __builtin__.eval('torch.optim.Adam')(params, foreach=False, **settings)\n"
+     "        self.zero_grad = lambda: inner.zero_grad()\n        self.step = lambda: inner.step()\n        self.eval = None\n",
+     "MyAdam", "uses __builtin__"),
+    ("empty_loop_binds_nothing", A, "l1_loss_solution",
+     "for Out in []:\n    pass\n\n\ndef l1_loss(pred, target):\n    return (pred - target).abs().mean() + 0 * len(Out)\n",
+     "l1_loss", "uses Out"),
+    ("kit_name_from_a_try_block", A, "huber_loss_solution",
+     "coursekit: object\n\n\ndef huber_loss(pred, target, delta=1.0):\n"
+     "    return coursekit.probes.torch.nn.functional.huber_loss(pred, target, delta=delta)\n",
+     "huber_loss", "uses coursekit.probes"),
+    ("match_args_reach_globals", O, "my_sgd_solution",
+     "class Anything(type):\n    def __instancecheck__(cls, value):\n        return True\n\n\n"
+     "class Globals(metaclass=Anything):\n    __match_args__ = ('__globals__',)\n\n\n"
+     "def torch_optimizer(name):\n    match torch_optimizer:\n        case Globals(scope):\n"
+     "            return scope['TORCH_OPTIMIZERS'][name]\n\n\nclass MySGD:\n    def __init__(self, params, **settings):\n"
+     "        inner = torch_optimizer('SGD')(params, foreach=False, **settings)\n"
+     "        self.zero_grad = lambda: inner.zero_grad()\n        self.step = lambda: inner.step()\n",
+     "MySGD", "uses a class pattern with positional parts"),
+    ("instancecheck_hook", O, "my_sgd_solution",
+     "class Anything(type):\n    def __instancecheck__(cls, value):\n        return True\n\n\n"
+     "class MySGD(metaclass=Anything):\n    def __init__(self, params, lr, momentum=0.0):\n        self.params = list(params)\n"
+     "    def zero_grad(self):\n        pass\n    def step(self):\n        pass\n",
+     "MySGD", "defines __instancecheck__"),
+]
+
+
+@pytest.mark.parametrize("case", ROUND_FIVE, ids=[a[0] for a in ROUND_FIVE])
+def test_round_five_attack_is_caught(case):
+    _, assignment, cell, source, name, words = case
+    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    assert any(words in r for r in found.get(name, [])), found
+
+
+HONEST_BINDINGS = [  # what surely binds a name, kept
+    (M, "train_one_epoch_solution",
+     "BATCH = 128\nif BATCH > 64:\n    BATCH_DEVICE = 'cuda'\nelse:\n    BATCH_DEVICE = 'cpu'\n\n\n"
+     "def train_one_epoch(model, loader, loss_fn, optimizer, device):\n    model.train()\n    total, count = 0.0, 0\n"
+     "    for inputs, labels in loader:\n        inputs, labels = inputs.to(device), labels.to(device)\n"
+     "        loss = loss_fn(model(inputs), labels)\n        optimizer.zero_grad()\n        loss.backward()\n"
+     "        optimizer.step()\n        total += loss.item() * len(inputs)\n        count += len(inputs)\n"
+     "    assert BATCH_DEVICE in ('cuda', 'cpu')\n    return total / count\n"),
+    (A, "mse_loss_solution", "match 2:\n    case int(k):\n        POWER = k\n    case _:\n        POWER = 2\n\n\n"
+     "def mse_loss(pred, target):\n    return ((pred - target) ** POWER).mean()\n"),
+]
+
+
+@pytest.mark.parametrize("case", HONEST_BINDINGS, ids=range(len(HONEST_BINDINGS)))
+def test_honest_bindings_are_accepted(case):
     assignment, cell, source = case
     found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
     assert found == {}, found

@@ -61,7 +61,18 @@ def _introspection():
 INTROSPECTION = _introspection()
 HARMLESS_DUNDERS = {"__init__", "__name__", "__qualname__", "__class__", "__doc__"}
 NAME_BUILTINS = {"getattr", "setattr", "hasattr", "delattr"}
-BUILTIN_NAMES = set(dir(builtins))
+# Names the kernel's namespace holds before the learner's code runs: Python's built-ins and IPython's
+# (its history, its shell, `_1`, `_i1`, ...). A learner's name that is also one of these is theirs
+# only when their own def or class binds it.
+BUILTIN_NAMES = set(dir(builtins)) | {"In", "Out", "get_ipython", "exit", "quit", "display", "_ih", "_oh", "_dh",
+                                      "_i", "_ii", "_iii", "_", "__", "___"}
+IPYTHON_NUMBERED = re.compile(r"_i?\d+")
+# What a class of the learner's may define with a double underscore: the protocols a plain class
+# needs. Not __match_args__, __instancecheck__, __getattr__, __eq__, ...: hooks that reach past the code.
+CLASS_DUNDERS = {"__init__", "__call__", "__len__", "__iter__", "__next__", "__getitem__", "__setitem__",
+                 "__contains__", "__repr__", "__str__", "__enter__", "__exit__", "__slots__", "__doc__"}
+# Built-in types whose class pattern `case int(x)` binds the subject itself, reading no attribute
+SELF_MATCHING = {"bool", "bytearray", "bytes", "dict", "float", "frozenset", "int", "list", "set", "str", "tuple"}
 
 _PYTHON_BUILTINS = [
     "abs", "all", "any", "bool", "callable", "classmethod", "dict", "divmod", "enumerate", "filter", "float",
@@ -290,6 +301,14 @@ class _Names(_Scoped):
         else:
             self.unit.effects.add(node.id)  # a `global` name a function binds
 
+    def _capture(self, node):  # a match pattern's capture binds a name
+        for name in _captures(node):
+            if not self._local(name):
+                (self.unit.effects if self.scopes else self.unit.binds).add(name)
+        self.generic_visit(node)
+
+    visit_MatchAs = visit_MatchStar = visit_MatchMapping = _capture
+
     def _root(self, node):
         while isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):  # not through a call's result
             node = node.value
@@ -398,6 +417,32 @@ def _bound_here(node):
     return names
 
 
+def _captures(pattern):
+    if isinstance(pattern, (ast.MatchAs, ast.MatchStar)) and pattern.name:
+        return [pattern.name]
+    if isinstance(pattern, ast.MatchMapping) and pattern.rest:
+        return [pattern.rest]
+    return []
+
+
+def _module_level_names(tree):
+    """The names a cell binds at its top level (under `if`, `for`, `try`, ... too), not those of the
+    functions and classes it defines, which are theirs."""
+    names, stack = set(), list(tree.body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(n.name)
+            continue
+        if isinstance(n, (ast.Lambda, *_COMPREHENSIONS)):
+            continue
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            names.add(n.id)
+        names |= set(_captures(n))
+        stack.extend(ast.iter_child_nodes(n))
+    return names
+
+
 def _add_paths(modules, node):
     for name, path in _import_paths(node).items():
         modules.setdefault(name, set()).add(path)
@@ -427,12 +472,11 @@ class Program:
         for source in locked:
             tree, _ = read_cell(source)
             for node in tree.body if tree else []:
-                if isinstance(node, (ast.Import, ast.ImportFrom)):
-                    _add_paths(self.modules, node)
-                else:
-                    self.locked |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
-                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                        self.locked.add(node.name)
+                for n in ast.walk(node):  # (an import in a try block too: the student kit's)
+                    if isinstance(n, (ast.Import, ast.ImportFrom)):
+                        _add_paths(self.modules, n)
+            if tree is not None:
+                self.locked |= _module_level_names(tree)
         self.locked -= set(self.modules)
         self.locked_modules = set(self.modules)
         self.cells = []
@@ -448,6 +492,10 @@ class Program:
                 for n in ast.walk(node):  # a name any import binds is a module wherever it is used
                     if isinstance(n, (ast.Import, ast.ImportFrom)):
                         _add_paths(self.modules, n)
+        # the learner's own globals: what their cells bind. A name the kernel holds before they run
+        # (Python's built-ins, IPython's, a locked cell's, a double-underscore name) is theirs only
+        # when their own def or class binds it: `x: T`, `if False: x = 0` or `for x in []` bind
+        # nothing, and leave the kernel's (`_own`)
         self.own = set().union(*(u.binds for u in self.units)) if self.units else set()
         # names only the learner's own defs and classes bind: a name an assignment binds may still
         # stand for Python's built-in or a locked cell's helper of that name (`eval = eval`)
@@ -505,6 +553,10 @@ class Allowed:
         """May code import the module `dotted` (something under it is allowed)?"""
         return (dotted in self.prefixes or any(p.startswith(dotted + ".") for p in self.paths | self.prefixes)
                 or any(dotted.startswith(p + ".") for p in self.prefixes))
+
+
+def _dunder(name):
+    return name.startswith("__") and name.endswith("__") and len(name) > 4
 
 
 def _only_modules_under(prefix, dotted):
@@ -591,10 +643,11 @@ class _Check(_Scoped):
 
     def _own(self, name):
         """Whether the global `name` is surely the learner's own: bound by their code, and not also
-        the name of a locked cell's helper or (unless only their defs and classes bind it) of a built-in."""
-        if name not in self.p.own or name in self.p.locked:
+        the name of a locked cell's helper or (unless only their defs and classes bind it) of a
+        built-in or IPython's; never a double-underscore name (Python's and IPython's own)."""
+        if name not in self.p.own or name in self.p.locked or _dunder(name):
             return False
-        return name in self.p.own_code or name not in BUILTIN_NAMES
+        return name in self.p.own_code or not (name in BUILTIN_NAMES or IPYTHON_NUMBERED.fullmatch(name))
 
     def visit_Name(self, node):
         name = node.id
@@ -612,8 +665,10 @@ class _Check(_Scoped):
             return
         elif name in self.p.locked:
             self.report(node, f"uses {name}, a helper of the notebook's locked cells")
+        elif name in self.p.own and _dunder(name):
+            self.report(node, f"uses {name} (a double-underscore name: Python's or IPython's own)")
         elif name in self.p.own:
-            self.report(node, f"uses {name}, which is also Python's built-in {name}: give yours another name")
+            self.report(node, f"uses {name}, which is also Python's or IPython's {name}: give yours another name")
         else:
             self.report(node, f"uses {name}")
 
@@ -677,7 +732,20 @@ class _Check(_Scoped):
     def visit_MatchClass(self, node):  # `case C(attr=...)` reads attributes without an ast.Attribute
         for attr in node.kwd_attrs:
             self._attr(node, attr)
+        if node.patterns and not (isinstance(node.cls, ast.Name) and node.cls.id in SELF_MATCHING
+                                  and len(node.patterns) == 1):
+            self.report(node, "uses a class pattern with positional parts (they read the attributes its "
+                              "__match_args__ names)")
         self.generic_visit(node)
+
+    def visit_ClassDef(self, node):
+        for k in node.keywords:
+            if k.arg == "metaclass":
+                self.report(node, "uses a metaclass")
+        for name in sorted(_bound_here(node)):
+            if _dunder(name) and name not in CLASS_DUNDERS:
+                self.report(node, f"defines {name} (a hook of Python's that a class here may not define)")
+        self._enter(node)
 
     # scopes
 
@@ -786,11 +854,10 @@ def names_the_checks_read(tests, locked):
     import builtins
     bound = Program([], list(locked) + list(tests))
     read = set()
-    for source in tests:
+    for source in tests:  # the global names each statement reads (not its functions' or comprehensions' own)
         tree, _ = read_cell(source)
-        for node in ast.walk(tree) if tree else []:
-            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                read.add(node.id)
+        for node in tree.body if tree else []:
+            read |= Unit(node, "test", []).reads
     return sorted(read - bound.locked - set(bound.modules) - set(dir(builtins)))
 
 

@@ -368,7 +368,6 @@ FORGE = {
                     __hash__ = str.__hash__
                 answer_loss_purpose = Anything("b")
                 """),
-            "question_adaptive_optimizer_answer": "answer_adaptive_optimizer = type('S', (str,), {'__eq__': lambda s, o: True, '__hash__': str.__hash__})('z')\n",
             "l1_loss_solution": _d("""
                 class _Close(dict):
                     def __getitem__(self, key):

@@ -28,8 +28,7 @@ def _functions():
 def _wrong_everywhere():
     """Solutions that return a zero of the right kind: wrong, but shaped like an answer."""
     cells = {g: f"def {name}(*args, **kwargs):\n    return (args[0] * 0).sum()\n" for g, name in _functions().items()}
-    cells.update(question_loss_purpose_answer='answer_loss_purpose = "a"\n',
-                 question_adaptive_optimizer_answer='answer_adaptive_optimizer = "a"\n')
+    cells.update(question_loss_purpose_answer='answer_loss_purpose = "a"\n')
     return cells
 
 
@@ -81,7 +80,7 @@ HONEST = {
     "honest-full": lambda course: notebook(course),
     "honest-partial": lambda course: notebook(course, {
         "mse_loss_solution": "def mse_loss(pred, target):\n    return ((pred - target) ** 2).sum()\n",
-        "question_adaptive_optimizer_answer": 'answer_adaptive_optimizer = "a"\n'}),
+        "question_loss_purpose_answer": 'answer_loss_purpose = "a"\n'}),
     "honest-blank": lambda course: {NOTEBOOK: _release_bytes(course)},
 }
 

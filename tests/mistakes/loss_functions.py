@@ -29,9 +29,8 @@ MISTAKES = {
         "binary_cross_entropy_solution": (  # clamps probabilities instead of logs
             "def binary_cross_entropy(probs, target):\n    p = probs.clamp(1e-7, 1 - 1e-7)\n"
             "    return -(target * torch.log(p) + (1 - target) * torch.log(1 - p)).mean()\n"),
-        "question_adaptive_optimizer_answer": 'answer_adaptive_optimizer = "a"\n',
     }, {"test_l1_loss_basic", "test_l1_loss_shapes", "test_binary_cross_entropy_basic",
-        "test_binary_cross_entropy_hidden", "test_question_adaptive_optimizer"}),
+        "test_binary_cross_entropy_hidden"}),
     "kinkatzero": ({  # the max/abs form: right values, but autograd's gradient at a logit of exactly 0 is wrong
         "binary_cross_entropy_with_logits_solution": (
             "def binary_cross_entropy_with_logits(logits, target):\n"
@@ -42,9 +41,9 @@ MISTAKES = {
     }, {"test_mse_loss_basic", "test_mse_loss_shapes"}),
     "scratchpatch": ({  # a wrong answer, and beside it scratch code that would zero every ** if it ran (it does
         # not, when graded: only the answer's statement runs, so the losses keep their points)
-        "question_adaptive_optimizer_answer": (
-            'answer_adaptive_optimizer = "a"\n\nT = torch.Tensor\nT.__pow__ = lambda self, exponent: self * 0\n'),
-    }, {"test_question_adaptive_optimizer"}),
+        "question_loss_purpose_answer": (
+            'answer_loss_purpose = "a"\n\nT = torch.Tensor\nT.__pow__ = lambda self, exponent: self * 0\n'),
+    }, {"test_question_loss_purpose"}),
 }
 # What the feedback must show of the tests' messages (visible tests, and hidden ones).
 FEEDBACK_MESSAGES = {

@@ -25,7 +25,8 @@ MISTAKES = {
     "onecounter": ({  # Adam's step count t kept once for all parameters, not per parameter
         "my_adam_solution": mutate(mutate(MY_ADAM, "            self.t[i] += 1\n", ""), "beta1, beta2 = self.betas\n",
                                    "beta1, beta2 = self.betas\n        self.t = [self.t[0] + 1] * len(self.params)\n"),
-    }, {"test_my_adam_basic", "test_my_adam_hidden"}),
+        "question_adaptive_optimizer_answer": 'answer_adaptive_optimizer = "a"\n',  # plain SGD adapts nothing
+    }, {"test_my_adam_basic", "test_my_adam_hidden", "test_question_adaptive_optimizer"}),
 }
 # What the feedback must show of the tests' messages (visible tests, and hidden ones).
 FEEDBACK_MESSAGES = {
