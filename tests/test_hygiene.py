@@ -294,3 +294,23 @@ def test_a_folded_cell_is_folded_in_jupyterlab_and_colab_and_says_what_it_does(p
         assert hidden == {"source_hidden": True} and form == "form", f"{where}: fold it in both or neither"
         assert cell.source.startswith("#@title ") and "run" in cell.source.splitlines()[0], f"{where}: a #@title that says to run it"
         assert cell.metadata.get("nbgrader", {}).get("locked"), f"{where}: only locked cells are folded"
+
+
+@pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=rel)
+def test_points_are_stated_once_in_the_metadata_and_written_everywhere_from_it(path):
+    """tools/points.py writes the headings, the intro table, the visible checks, the hidden tests'
+    announcements and the summary from nbgrader's metadata: the notebook is in line with it, and a
+    point moved in the metadata moves everywhere."""
+    from tools.points import in_line
+    nb = read(path)
+    assert nbformat.writes(in_line(read(path))) == nbformat.writes(nb), \
+        f"{rel(path)}: run ./course run python -m tools.points, then regenerate release/"
+    test = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+                and not c.metadata.nbgrader.get("solution") and "BEGIN HIDDEN" not in c.source
+                and c.metadata.nbgrader["points"] > 0)
+    grade_id, points = test.metadata.nbgrader["grade_id"], test.metadata.nbgrader["points"]
+    test.metadata.nbgrader["points"] = points + 1
+    text = "\n".join(c.source for c in in_line(nb).cells)
+    total = int(re.search(r"\| \*\*total\*\* \| \*\*(\d+)\*\* \|", "\n".join(c.source for c in read(path).cells)).group(1))
+    assert f'visible_check("{grade_id}", {points + 1})' in text and f'"{grade_id}": {points + 1},' in text
+    assert f"| **total** | **{total + 1}** |" in text
