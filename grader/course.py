@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent  # this course's root (where nbgra
 # What a course root holds beside source/: copied into a scratch course as they are.
 COURSE_FILES = ("nbgrader_config.py", "course", "requirements.txt", "requirements.in", "requirements-cpu.txt",
                 "README.md")
-COURSE_FOLDERS = ("grader", "tools")
+COURSE_FOLDERS = ("grader", "tools", "student-kit")
 
 
 def assignments(root=ROOT):

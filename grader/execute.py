@@ -197,6 +197,10 @@ class GuardedExecute(Execute):
             km.data_mounts = list(self._data_mounts)
             km.python_path = [STUDENT_KIT]  # the helper cells import coursekit, as in Colab
             km.threads = km.threads or self.threads
+        else:  # a kernel without the sandbox inherits this process's environment: the kit on its path
+            paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+            if STUDENT_KIT not in paths:
+                os.environ["PYTHONPATH"] = os.pathsep.join([STUDENT_KIT] + [p for p in paths if p])
         return km
 
     async def async_start_new_kernel(self, **kwargs):

@@ -58,7 +58,7 @@ def build(course, name):
 def _dask(course, *args, log, cores=None):
     """A dask command of this environment, run in the course (its grader/ importable), in a session of
     its own, on `cores` (taskset) when given."""
-    env = dict(os.environ, PYTHONPATH=str(course), DASK_DISTRIBUTED__WORKER__DAEMON="False")
+    env = dict(os.environ, PYTHONPATH=f"{course}{os.pathsep}{course / 'student-kit'}", DASK_DISTRIBUTED__WORKER__DAEMON="False")
     pin = ["taskset", "-c", cores] if cores else []
     return subprocess.Popen([*pin, str(Path(sys.executable).parent / "dask"), *args], cwd=course, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
