@@ -773,3 +773,31 @@ def test_honest_bindings_are_accepted(case):
     assignment, cell, source = case
     found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
     assert found == {}, found
+
+
+# The red team's sixth round: an attribute name the learner "stores" in dead code became allowed on
+# every object, so a storage's .type() (which imports a dotted name) and an AttributeError's .obj
+# reached any module.
+ROUND_SIX = [
+    ("storage_type_imports_a_module", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    if False:\n        pred.untyped_storage = pred.obj = pred.mse_loss = None\n"
+     "    try:\n        pred.untyped_storage().type('torch.nn.functional.nonexistent')\n    except AttributeError as e:\n"
+     "        return e.obj.mse_loss(pred, target)\n", "mse_loss", "uses .untyped_storage"),
+    ("storage_type_imports_builtins", A, "cross_entropy_solution",
+     "def cross_entropy(logits, target):\n    if False:\n        logits.untyped_storage = logits.obj = logits.eval = None\n"
+     "    try:\n        logits.untyped_storage().type('builtins.nonexistent')\n    except AttributeError as e:\n"
+     "        return e.obj.eval('F.cross_entropy')(logits, target)\n", "cross_entropy", "uses .obj"),
+    ("own_class_unlocks_library_names", O, "my_sgd_solution",
+     "class Names:\n    def __init__(self):\n        self.storage = self.obj = self.SGD = None\n\n\n"
+     "class MySGD:\n    def __init__(self, params, lr, momentum=0.0):\n        params = list(params)\n"
+     "        try:\n            params[0].storage().type('torch.optim.nonexistent')\n        except AttributeError as e:\n"
+     "            self.inner = e.obj.SGD(params, lr=lr, momentum=momentum)\n    def zero_grad(self):\n"
+     "        self.inner.zero_grad()\n    def step(self):\n        self.inner.step()\n", "MySGD", "uses .storage"),
+]
+
+
+@pytest.mark.parametrize("case", ROUND_SIX, ids=[a[0] for a in ROUND_SIX])
+def test_round_six_attack_is_caught(case):
+    _, assignment, cell, source, name, words = case
+    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    assert any(words in r for r in found.get(name, [])), found

@@ -708,7 +708,8 @@ class _Check(_Scoped):
             self.report(node, f"uses the attribute .{attr} (a name starting with _)")
         elif attr in INTROSPECTION:
             self.report(node, f"uses the attribute .{attr} (Python's introspection)")
-        elif not (store or attr in self.allowed.attrs or attr in self.own_attrs or attr in HARMLESS_DUNDERS):
+        elif not (store or attr in self.allowed.attrs or attr in HARMLESS_DUNDERS
+                  or (attr in self.own_attrs and (attr not in library_attributes() or attr in OWN_ALSO_LIBRARY))):
             self.report(node, f"uses .{attr}")
 
     def visit_Call(self, node):
@@ -780,6 +781,37 @@ class _Check(_Scoped):
 
     def _importable(self, dotted):
         return not any(part.startswith("_") for part in dotted.split(".")) and self.allowed.module(dotted)
+
+
+# Names a learner plausibly gives their own objects that library objects also have, all harmless
+# there (`self.buffers`, `self.state`, `self.data`): an own attribute of such a name stays allowed.
+OWN_ALSO_LIBRARY = {"buffers", "state", "data", "count", "index", "name", "params", "values", "items", "keys"}
+_LIBRARY = []
+
+
+def library_attributes():
+    """The public attribute names of the objects a learner's code can get without writing them (Python's
+    built-in types and exceptions, functions, frames, modules; tensors, storages, modules, parameters,
+    dtypes, devices, sizes, generators, autograd nodes, optimizers, data loaders). A learner's own
+    attribute of one of these names does not make that name allowed on every object (it could be a
+    road: a storage's .type() imports a dotted name, an AttributeError's .obj is the module it was
+    raised on): only the part's list allows it."""
+    if not _LIBRARY:
+        import types
+        kinds = [v for v in vars(builtins).values() if isinstance(v, type)]
+        kinds += [types.FunctionType, types.MethodType, types.BuiltinFunctionType, types.CodeType, types.FrameType,
+                  types.GeneratorType, types.ModuleType, types.TracebackType, types.SimpleNamespace]
+        try:
+            import torch
+            from torch.utils.data import DataLoader, TensorDataset
+            node = type(torch.ones(1, requires_grad=True).sum().grad_fn)
+            kinds += [torch.Tensor, torch.UntypedStorage, torch.TypedStorage, torch.nn.Module, torch.nn.Parameter,
+                      torch.dtype, torch.device, torch.Size, torch.Generator, torch.finfo, torch.iinfo,
+                      torch.optim.Optimizer, DataLoader, TensorDataset, node]
+        except ImportError:
+            pass
+        _LIBRARY.append({n for kind in kinds for n in dir(kind) if not n.startswith("_")})
+    return _LIBRARY[0]
 
 
 def own_attributes(units):
