@@ -801,3 +801,22 @@ def test_round_six_attack_is_caught(case):
     _, assignment, cell, source, name, words = case
     found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
     assert any(words in r for r in found.get(name, [])), found
+
+
+# The red team's seventh round: .numpy() leads to an array, its .ctypes helper and ctypes' types,
+# whose from_address reads and writes memory: names those objects have are not the learner's either.
+ROUND_SEVEN = [
+    ("ctypes_from_address", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    if False:\n        pred.ctypes = pred.from_address = None\n"
+     "    words = type(torch.zeros(1, 1, 1, 1).numpy().ctypes.shape)\n    box = [None]\n"
+     "    function = words.from_address(id(F.relu))\n    scope = function[2]\n    holder = words.from_address(id(box))\n"
+     "    items = words.from_address(holder[3])\n    words.from_address(scope)[0] += 1\n    items[0] = scope\n"
+     "    return box[0]['mse_loss'](pred, target)\n", "mse_loss", "uses .ctypes"),
+]
+
+
+@pytest.mark.parametrize("case", ROUND_SEVEN, ids=[a[0] for a in ROUND_SEVEN])
+def test_round_seven_attack_is_caught(case):
+    _, assignment, cell, source, name, words = case
+    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    assert any(words in r for r in found.get(name, [])), found

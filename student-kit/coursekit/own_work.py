@@ -792,7 +792,8 @@ _LIBRARY = []
 def library_attributes():
     """The public attribute names of the objects a learner's code can get without writing them (Python's
     built-in types and exceptions, functions, frames, modules; tensors, storages, modules, parameters,
-    dtypes, devices, sizes, generators, autograd nodes, optimizers, data loaders). A learner's own
+    dtypes, devices, sizes, generators, autograd nodes, optimizers, data loaders; numpy's arrays and
+    their ctypes helper; ctypes' types; and the metaclasses of all these). A learner's own
     attribute of one of these names does not make that name allowed on every object (it could be a
     road: a storage's .type() imports a dotted name, an AttributeError's .obj is the module it was
     raised on): only the part's list allows it."""
@@ -810,6 +811,15 @@ def library_attributes():
                       torch.optim.Optimizer, DataLoader, TensorDataset, node]
         except ImportError:
             pass
+        try:  # what a tensor's .numpy() leads to: arrays, their ctypes helper, ctypes' types
+            import ctypes
+            import numpy
+            helper = numpy.zeros((1, 1)).ctypes
+            kinds += [numpy.ndarray, numpy.generic, numpy.dtype, type(helper), type(helper.shape), ctypes.Array,
+                      ctypes.Structure, ctypes.Union, ctypes.c_long, ctypes.c_void_p, ctypes.c_char_p]
+        except ImportError:
+            pass
+        kinds += [type(kind) for kind in kinds]  # and their metaclasses (ctypes' from_address is one's)
         _LIBRARY.append({n for kind in kinds for n in dir(kind) if not n.startswith("_")})
     return _LIBRARY[0]
 

@@ -89,6 +89,7 @@ def wrong_optimizers():
     for gid, cls in [("my_sgd_solution", "MySGD"), ("my_adam_solution", "MyAdam"), ("my_rmsprop_solution", "MyRMSprop")]:
         cells[gid] = (f"class {cls}:\n    def __init__(self, params, lr=0.01, **kwargs):\n        self.params = list(params)\n"
                       "    def zero_grad(self):\n        pass\n    def step(self):\n        pass\n")
+    cells["question_adaptive_optimizer_answer"] = 'answer_adaptive_optimizer = "a"\n'
     return cells
 
 
