@@ -1,6 +1,7 @@
 """Every cell of every notebook runs, each notebook alone in an empty folder as in Colab: the
 lessons and student copies as the student edition publishes them, the source notebooks from here."""
 import os
+import shutil
 import subprocess
 import sys
 
@@ -31,6 +32,7 @@ def run_alone(notebook, folder, kit=None):
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_ADDOPTS")}
     if kit is not None:
         site = folder.parent / f"{folder.name}-site"
+        kit = shutil.copytree(kit, folder.parent / f"{folder.name}-kit")  # (pip builds in the folder it installs)
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                         "--target", str(site), str(kit)], check=True)
         env["PYTHONPATH"] = str(site)

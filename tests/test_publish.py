@@ -158,8 +158,9 @@ def test_the_editions_student_kit_installs_with_pip_at_the_version_the_notebooks
     """What an assignment's first cell installs in Colab (pip, from the edition's student-kit/ at the
     tag v<version>), installed here from the published folder: it imports, at that version."""
     import coursekit
+    kit = shutil.copytree(edition / "student-kit", tmp_path / "student-kit")  # (pip builds in the folder)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--target", str(tmp_path / "site"), str(edition / "student-kit")], check=True)
+                    "--target", str(tmp_path / "site"), str(kit)], check=True)
     probe = subprocess.run([sys.executable, "-c", "import coursekit, coursekit.own_work; print(coursekit.__version__, "
                             "coursekit.__file__)"], env={"PYTHONPATH": str(tmp_path / "site"), "PATH": os.environ["PATH"]},
                            capture_output=True, text=True, check=True, cwd=tmp_path)

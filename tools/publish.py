@@ -124,7 +124,8 @@ def allowlist():
     files.update((name, ROOT / name) for name in LICENSES if (ROOT / name).is_file())
     # the student kit, which the assignments' first cell installs in Colab from the edition (pinned to
     # the tag v<its version>) and a learner installs beside requirements.txt elsewhere
-    files["student-kit/pyproject.toml"] = ROOT / "student-kit" / "pyproject.toml"
+    if (ROOT / "student-kit" / "pyproject.toml").is_file():
+        files["student-kit/pyproject.toml"] = ROOT / "student-kit" / "pyproject.toml"
     for path in sorted((ROOT / "student-kit" / "coursekit").glob("*.py")):
         files[rel(path)] = path
     for path in sorted((ROOT / "notebooks").glob("*.ipynb")):

@@ -26,7 +26,7 @@ reads, to the end, with the imports it reads and the calls of a function of the 
 sets one of those names (`global`): a helper function, a base class, a table, a constant in another
 cell. In that code every name is the learner's own (a parameter, a local, a def, a class, an
 assignment of the learner's, checked in turn) or on the part's list; every attribute is on the
-list, or one the learner's code sets on its own objects (`self.lr = lr`), or an attribute of a
+list, or one the learner's code sets on its own objects (`self.rate = rate`), or an attribute of a
 module that leads to a listed name; every import is of a listed module or name. Nothing else is
 accepted: no module as a value, no attribute or name starting with `_` but `_` itself, the
 learner's own `_helpers` and `__init__`/`__name__`/`__class__`/`__doc__`; no `getattr`/`setattr`/
