@@ -27,7 +27,7 @@ TAUGHT_IN_LESSONS = {
     "loss = loss_fn(model(inputs), targets)",  # the training loop's forward step, as lessons 1 and 2 teach it
 }
 COLAB_GITHUB = re.compile(r"https://colab\.research\.google\.com/github/([^)\s\"'<>]*)")
-COURSE_FILES = ("course", "nbgrader_config.py", "requirements.txt", "README.md", "grader", "tools", "notebooks", "source",
+COURSE_FILES = ("course", "nbgrader_config.py", "requirements.txt", "README.md", "grader", "tools", "student-kit", "notebooks", "source",
                 "release")
 
 
