@@ -612,13 +612,6 @@ ROUND_THREE = [
 ]
 
 
-@pytest.mark.parametrize("case", ROUND_THREE, ids=[a[0] for a in ROUND_THREE])
-def test_round_three_attack_is_caught(case):
-    _, assignment, cell, source, name, words = case
-    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
-    assert any(words in r for r in found.get(name, [])), found
-
-
 HONEST_SCOPES = [  # what Python's scopes do allow, kept
     (A, "mse_loss_solution", "class Pair:\n    scale = 2\n    doubled = [k * 2 for k in (scale, 1)]\n\n"
      "def mse_loss(pred, target):\n    total = 0\n    def add(x):\n        nonlocal total\n        total = total + x\n"
@@ -626,13 +619,6 @@ HONEST_SCOPES = [  # what Python's scopes do allow, kept
     (A, "l1_loss_solution", "COUNT = 0\n\ndef l1_loss(pred, target):\n    global COUNT\n    COUNT += 1\n"
      "    return (pred - target).abs().mean()\n"),
 ]
-
-
-@pytest.mark.parametrize("case", HONEST_SCOPES, ids=range(len(HONEST_SCOPES)))
-def test_honest_scopes_are_accepted(case):
-    assignment, cell, source = case
-    found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
-    assert found == {}, found
 
 
 ANNOTATED = [
@@ -690,13 +676,6 @@ ROUND_FOUR = [
 ]
 
 
-@pytest.mark.parametrize("case", ROUND_FOUR, ids=[a[0] for a in ROUND_FOUR])
-def test_round_four_attack_is_caught(case):
-    _, assignment, cell, source, name, words = case
-    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
-    assert any(words in r for r in found.get(name, [])), found
-
-
 HONEST_CLASS_BODIES = [
     (O, "my_sgd_solution", "class MySGD:\n    defaults = {'momentum': 0.0}\n    names = [k for k in defaults]\n\n"
      "    def __init__(self, params, lr, momentum=0.0):\n        self.params, self.lr, self.momentum = list(params), lr, momentum\n"
@@ -705,13 +684,6 @@ HONEST_CLASS_BODIES = [
      "                continue\n            b = p.grad.clone() if i not in self.buffers or not self.momentum else "
      "self.buffers[i].mul_(self.momentum).add_(p.grad)\n            self.buffers[i] = b\n            p.sub_(self.lr * b)\n"),
 ]
-
-
-@pytest.mark.parametrize("case", HONEST_CLASS_BODIES, ids=range(len(HONEST_CLASS_BODIES)))
-def test_honest_class_bodies_are_accepted(case):
-    assignment, cell, source = case
-    found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
-    assert found == {}, found
 
 
 # The red team's fifth round: a name the kernel already holds (IPython's __builtin__), "bound" by a
@@ -748,13 +720,6 @@ ROUND_FIVE = [
 ]
 
 
-@pytest.mark.parametrize("case", ROUND_FIVE, ids=[a[0] for a in ROUND_FIVE])
-def test_round_five_attack_is_caught(case):
-    _, assignment, cell, source, name, words = case
-    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
-    assert any(words in r for r in found.get(name, [])), found
-
-
 HONEST_BINDINGS = [  # what surely binds a name, kept
     (M, "train_one_epoch_solution",
      "BATCH = 128\nif BATCH > 64:\n    BATCH_DEVICE = 'cuda'\nelse:\n    BATCH_DEVICE = 'cpu'\n\n\n"
@@ -766,13 +731,6 @@ HONEST_BINDINGS = [  # what surely binds a name, kept
     (A, "mse_loss_solution", "match 2:\n    case int(k):\n        POWER = k\n    case _:\n        POWER = 2\n\n\n"
      "def mse_loss(pred, target):\n    return ((pred - target) ** POWER).mean()\n"),
 ]
-
-
-@pytest.mark.parametrize("case", HONEST_BINDINGS, ids=range(len(HONEST_BINDINGS)))
-def test_honest_bindings_are_accepted(case):
-    assignment, cell, source = case
-    found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
-    assert found == {}, found
 
 
 # The red team's sixth round: an attribute name the learner "stores" in dead code became allowed on
@@ -796,13 +754,6 @@ ROUND_SIX = [
 ]
 
 
-@pytest.mark.parametrize("case", ROUND_SIX, ids=[a[0] for a in ROUND_SIX])
-def test_round_six_attack_is_caught(case):
-    _, assignment, cell, source, name, words = case
-    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
-    assert any(words in r for r in found.get(name, [])), found
-
-
 # The red team's seventh round: .numpy() leads to an array, its .ctypes helper and ctypes' types,
 # whose from_address reads and writes memory: names those objects have are not the learner's either.
 ROUND_SEVEN = [
@@ -815,8 +766,23 @@ ROUND_SEVEN = [
 ]
 
 
-@pytest.mark.parametrize("case", ROUND_SEVEN, ids=[a[0] for a in ROUND_SEVEN])
-def test_round_seven_attack_is_caught(case):
+# Every later round of the red team: the attack is named, with its words, for the graded function.
+LATER_ROUNDS = ROUND_THREE + ROUND_FOUR + ROUND_FIVE + ROUND_SIX + ROUND_SEVEN
+
+
+@pytest.mark.parametrize("case", LATER_ROUNDS, ids=[a[0] for a in LATER_ROUNDS])
+def test_later_rounds_attack_is_caught(case):
     _, assignment, cell, source, name, words = case
-    found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
     assert any(words in r for r in found.get(name, [])), found
+
+
+# What Python's scopes, class bodies and bindings do allow, kept.
+HONEST_EDGES = HONEST_SCOPES + HONEST_CLASS_BODIES + HONEST_BINDINGS
+
+
+@pytest.mark.parametrize("case", HONEST_EDGES, ids=range(len(HONEST_EDGES)))
+def test_honest_edge_cases_are_accepted(case):
+    assignment, cell, source = case
+    found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
+    assert found == {}, found
