@@ -149,6 +149,66 @@ def serve(request):
         return json.dumps({"error": [type(e).__name__, str(e)[:2000]]})
 
 
+def own_work_guards():
+    """(GUARD, GUARD_CLASS) of coursekit/own_work.py, as the learner's graded code calls them: an
+    attribute name of the learner's own (one their part's list does not allow) is read only on an
+    instance of a class their code defined, on such a class, or on an object their code set that
+    attribute on. Anything else is refused with an AttributeError that says so. The learner's code
+    cannot name these (double-underscore names), and they keep Python's own type, id, getattr,
+    setattr and delattr from before the learner's code ran."""
+    classes, stored = {}, {}  # id -> the class; id -> (the object, names set on it), kept alive: ids stay theirs
+    kind_of, identity, get, put, remove, proxy_kind = type, id, getattr, setattr, delattr, super
+
+    def own_class(cls):
+        classes[identity(cls)] = cls
+        return cls
+
+    def mine(obj, name):
+        if kind_of(obj) is proxy_kind:  # super(): the instance or class it stands for
+            obj = get(obj, "__self__")
+        held = stored.get(identity(obj))
+        return (identity(kind_of(obj)) in classes or identity(obj) in classes
+                or (held is not None and held[0] is obj and name in held[1]))
+
+    def refuse(obj, name):
+        raise AttributeError(f"own work: .{name} was read on a {kind_of(obj).__name__}, which is not an object of "
+                             f"yours: your own attribute names are read on your own objects (self, an instance of "
+                             f"your class) or on an object you set .{name} on")
+
+    class Own:
+        __slots__ = ("obj",)
+
+        def __init__(self, obj):
+            self.obj = obj
+
+        def __getitem__(self, name):
+            if not mine(self.obj, name):
+                refuse(self.obj, name)
+            return get(self.obj, name)
+
+        def get(self, name, default):
+            return self[name] if mine(self.obj, name) else default
+
+        def __setitem__(self, name, value):
+            put(self.obj, name, value)
+            if identity(kind_of(self.obj)) not in classes:
+                stored.setdefault(identity(self.obj), (self.obj, set()))[1].add(name)
+
+        set = __setitem__
+
+        def __delitem__(self, name):
+            if not mine(self.obj, name):
+                refuse(self.obj, name)
+            remove(self.obj, name)
+
+    return Own, own_class
+
+
+def install_guards(ns):
+    """Put the own-work guards in the learner's namespace `ns` (before any of their code runs)."""
+    ns["__own__"], ns["__own_class__"] = own_work_guards()
+
+
 def install_code():
     """Code that defines `serve` (and this module) in a kernel, out of the learner's namespace but one name."""
     with open(__file__) as f:
@@ -159,5 +219,6 @@ def install_code():
             "    module.get_ipython = get_ipython\n"
             "    exec(compile(source, 'course_grader', 'exec'), module.__dict__)\n"
             "    get_ipython().user_ns['__course_grader__'] = module.serve\n"
+            "    module.install_guards(get_ipython().user_ns)\n"
             f"__course_grader_install({source!r})\n"
             "del __course_grader_install\n")

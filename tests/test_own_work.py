@@ -13,8 +13,9 @@ import pytest
 from conftest import ROOT
 from grader.course import assignments
 from grader.notebook import is_learner_cell, is_test_cell
+from coursekit import own_work
 from coursekit.own_work import python_text
-from coursekit.own_work import Allowed, VOCABULARIES, embedded_data, names_the_checks_read, notebook_plan, own_work_lists
+from coursekit.own_work import GUARD, GUARD_CLASS, Allowed, VOCABULARIES, embedded_data, names_the_checks_read, notebook_plan, own_work_lists
 from kit.honest import HONEST, SCRATCH
 
 
@@ -78,7 +79,27 @@ def test_reference_solutions_pass_and_run_whole(assignment):
     ran = runs(assignment, cells)
     for name, source in cells:
         if "BEGIN SOLUTION" in source:  # every statement of the reference solutions runs, as written
-            assert ast.dump(ast.parse(ran[name])) == ast.dump(ast.parse(source)), name
+            assert ast.dump(unguarded(ast.parse(ran[name]))) == ast.dump(ast.parse(source)), name
+
+
+class _Unguard(ast.NodeTransformer):
+    """What runs, without the own-work guards: `__own__(x)["n"]` is `x.n` again, no `@__own_class__`."""
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        v = node.value
+        if isinstance(v, ast.Call) and isinstance(v.func, ast.Name) and v.func.id == GUARD:
+            return ast.Attribute(value=v.args[0], attr=node.slice.value, ctx=node.ctx)
+        return node
+
+    def visit_ClassDef(self, node):
+        self.generic_visit(node)
+        node.decorator_list = [d for d in node.decorator_list if not (isinstance(d, ast.Name) and d.id == GUARD_CLASS)]
+        return node
+
+
+def unguarded(tree):
+    return _Unguard().visit(tree)
 
 
 HONEST_CASES = [(a, cell, i, src) for a, cells in HONEST.items() for cell, variants in cells.items()
@@ -641,7 +662,7 @@ def test_what_annotations_name_runs_too(case):
     assignment, cell, source = case
     found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
     assert found == {}
-    assert ast.dump(ast.parse(ran[cell])) == ast.dump(ast.parse(source))
+    assert ast.dump(unguarded(ast.parse(ran[cell]))) == ast.dump(ast.parse(source))
 
 
 # The red team's fourth round: one import table where the last import won (an import that never
@@ -766,19 +787,159 @@ ROUND_SEVEN = [
 ]
 
 
+# The eighth round (ours, before the next red team): an attribute name of the learner's own, read on
+# an object that is not theirs. The static rule refuses the names that library classes have, but a
+# library object's instance attributes are in no class's dir() (a DataLoader's collate_fn, sampler,
+# generator): at run time the guard (grader/kernel_side.py) refuses such a read unless the object is
+# an instance of the learner's class, the class itself, or one their code set that name on.
+_TRAIN_ONE_EPOCH = ("def train_one_epoch(model, loader, loss_fn, optimizer, device):\n    model.train()\n"
+                    "    for inputs, labels in loader:\n        loss = loss_fn(model(inputs.to(device)), labels.to(device))\n"
+                    "        optimizer.zero_grad()\n        loss.backward()\n        optimizer.step()\n    return {peek}\n")
+_PEEK = "class Peek:\n    def __init__(self):\n        self.collate_fn = None\n\n    def get(self):\n        return self.collate_fn\n\n\n"
+RUNTIME_ATTACKS = [  # (name, the cell, what train_one_epoch returns)
+    ("method_called_unbound_on_a_library_object", _PEEK + _TRAIN_ONE_EPOCH.format(peek="[Peek][0].get(loader)")),
+    ("class_through_an_alias", _PEEK + "View = [Peek]\n\n" + _TRAIN_ONE_EPOCH.format(peek="[View][0][0].get(loader)")),
+    ("class_through_type", _PEEK + _TRAIN_ONE_EPOCH.format(peek="type(Peek()).get(loader)")),
+    ("own_name_read_off_self", _PEEK + _TRAIN_ONE_EPOCH.format(peek="loader.collate_fn")),
+    ("constant_getattr", _PEEK + _TRAIN_ONE_EPOCH.format(peek="getattr(loader, 'collate_fn')")),
+    ("constant_getattr_with_a_default", _PEEK + _TRAIN_ONE_EPOCH.format(peek="getattr(loader, 'collate_fn', None)")),
+    ("lambda_as_class_data", "class Peek:\n    collate_fn = None\n    get = lambda self: self.collate_fn\n\n\n"
+     + _TRAIN_ONE_EPOCH.format(peek="[Peek][0].get(loader)")),
+    ("self_rebound", "class Peek:\n    def __init__(self):\n        self.collate_fn = None\n\n    def get(self, other):\n"
+     "        self = other\n        return self.collate_fn\n\n\n" + _TRAIN_ONE_EPOCH.format(peek="Peek().get(loader)")),
+    ("static_method_takes_anything", "class Peek:\n    def __init__(self):\n        self.collate_fn = None\n\n"
+     "    @staticmethod\n    def get(self):\n        return self.collate_fn\n\n\n" + _TRAIN_ONE_EPOCH.format(peek="Peek().get(loader)")),
+    ("augmented_assignment_reads_first", _PEEK + _TRAIN_ONE_EPOCH.format(peek="[loader.sampler]").replace(
+        "    return", "    loader.sampler += 0\n    return").replace("self.collate_fn = None", "self.sampler = self.collate_fn = None")),
+    ("delete_then_read_the_class_default", _PEEK + _TRAIN_ONE_EPOCH.format(peek="loader.collate_fn").replace(
+        "    return", "    del loader.collate_fn\n    return")),
+]
+
+
+def graded_namespace(assignment, cells):
+    """A namespace where the learner's cells ran as graded (only what the plan runs, guarded), after
+    the own-work guards were installed as grader/kernel_side.py installs them."""
+    from grader import kernel_side
+    found, ran = notebook_plan(cells, locked(assignment), checks_of(assignment))
+    ns = {}
+    kernel_side.install_guards(ns)
+    exec("import torch\nimport torch.nn as nn\nimport torch.nn.functional as F\n", ns)
+    for name, _ in cells:
+        exec(ran.get(name, ""), ns)
+    return found, ns
+
+
+def _one_epoch(train_one_epoch):
+    import torch
+    torch.manual_seed(0)
+    data = torch.utils.data.TensorDataset(torch.randn(8, 4), torch.randint(0, 3, (8,)))
+    model = torch.nn.Linear(4, 3)
+    return train_one_epoch(model, torch.utils.data.DataLoader(data, batch_size=4), torch.nn.CrossEntropyLoss(),
+                           torch.optim.SGD(model.parameters(), lr=0.1), "cpu")
+
+
+@pytest.mark.parametrize("case", RUNTIME_ATTACKS, ids=[a[0] for a in RUNTIME_ATTACKS])
+def test_an_own_name_read_on_a_library_object_is_refused_when_graded(case):
+    _, source = case
+    source = source.replace("    model.train()", "    mine = Peek()\n    model.train()")  # Peek's names are own
+    found, ns = graded_namespace(M, replaced(M, "train_one_epoch_solution", source))
+    assert found == {}, found  # the static rule lets it through: the guard is what refuses it
+    try:
+        got = _one_epoch(ns["train_one_epoch"])
+    except AttributeError as e:
+        assert str(e).startswith("own work: ."), e
+    else:
+        assert got is None or got == [None], got  # a default, never the loader's own
+
+
+STATIC_EIGHT = [  # what the guard needs from the static rule: class patterns held to the learner's classes
+    ("class_pattern_reads_an_own_name", M, "train_one_epoch_solution",
+     _PEEK + _TRAIN_ONE_EPOCH.format(peek="Peek().get()").replace(
+         "    return Peek().get()", "    mine = Peek()\n    match loader:\n        case object(collate_fn=f):\n"
+                                   "            return f"),
+     "train_one_epoch", "reads .collate_fn in a class pattern of a class not your own"),
+]
+
+GUARD_BINDINGS = [  # the guard's names, bound by the learner: flagged, or never run
+    _PEEK + "__own__ = lambda x: x\n\n" + _TRAIN_ONE_EPOCH.format(peek="[Peek][0].get(loader)"),
+    _TRAIN_ONE_EPOCH.format(peek="loader.collate_fn").replace(
+        "    model.train()", "    global __own__\n    __own__ = dict\n    model.train()") + "\n\nclass Peek:\n    collate_fn = 0\n",
+    "import math as __own_class__\n\n" + _TRAIN_ONE_EPOCH.format(peek="0"),
+    "for __own__ in [dict]:\n    pass\n\n" + _PEEK + _TRAIN_ONE_EPOCH.format(peek="loader.collate_fn"),
+]
+
+
+@pytest.mark.parametrize("source", GUARD_BINDINGS, ids=range(len(GUARD_BINDINGS)))
+def test_the_guards_names_are_never_the_learners(source):
+    _, ran = notebook_plan(replaced(M, "train_one_epoch_solution", source), locked(M), checks_of(M))
+    assert not any(isinstance(n, (ast.Name, ast.alias)) and getattr(n, "id", getattr(n, "asname", None)) in (
+        GUARD, GUARD_CLASS) and not isinstance(getattr(n, "ctx", None), ast.Load)
+        for n in ast.walk(ast.parse(ran["train_one_epoch_solution"])))
+
+
 # Every later round of the red team: the attack is named, with its words, for the graded function.
-LATER_ROUNDS = ROUND_THREE + ROUND_FOUR + ROUND_FIVE + ROUND_SIX + ROUND_SEVEN
+LATER_ROUNDS = ROUND_THREE + ROUND_FOUR + ROUND_FIVE + ROUND_SIX + ROUND_SEVEN + STATIC_EIGHT
 
 
 @pytest.mark.parametrize("case", LATER_ROUNDS, ids=[a[0] for a in LATER_ROUNDS])
-def test_later_rounds_attack_is_caught(case):
+def test_later_rounds_attack_is_caught(case, monkeypatch):
+    monkeypatch.setattr(own_work, "MAX_REASONS", 100)  # every reason, not the learner's first five
     _, assignment, cell, source, name, words = case
     found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
     assert any(words in r for r in found.get(name, [])), found
 
 
+HONEST_OWN_OBJECTS = [  # the learner's own objects: state records, class constants, type tests, super
+    (O, "my_sgd_solution", "class Slot:\n    def __init__(self):\n        self.velocity = None\n\n\n"
+     "class MySGD:\n    SMALL = 0.0\n    LIMITS = (SMALL, 1.0)\n\n    def __init__(self, params, lr, momentum=0.0):\n"
+     "        self.params = list(params)\n        self.lr, self.momentum = lr, momentum\n"
+     "        self.slots = {id(p): Slot() for p in self.params}\n        assert MySGD.LIMITS[0] <= momentum\n\n"
+     "    def zero_grad(self):\n        for p in self.params:\n            p.grad = None\n\n    @torch.no_grad()\n"
+     "    def step(self):\n        for p in self.params:\n            if p.grad is None:\n                continue\n"
+     "            slot = self.slots[id(p)]\n            assert isinstance(slot, Slot)\n"
+     "            if slot.velocity is None or not self.momentum:\n                slot.velocity = p.grad.clone()\n"
+     "            else:\n                slot.velocity = self.momentum * slot.velocity + p.grad\n"
+     "            p -= self.lr * slot.velocity\n"),
+    (M, "mnist_net_solution", "class MNISTNet(nn.Module):\n    def __init__(self):\n        super(MNISTNet, self).__init__()\n"
+     "        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)\n        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)\n"
+     "        self.pool = nn.MaxPool2d(2)\n        self.fc1 = nn.Linear(32 * 7 * 7, 128)\n        self.fc2 = nn.Linear(128, 10)\n\n"
+     "    def forward(self, x):\n        x = self.pool(torch.relu(self.conv1(x)))\n        x = self.pool(torch.relu(self.conv2(x)))\n"
+     "        return self.fc2(torch.relu(self.fc1(x.flatten(1))))\n"),
+]
+
+
 # What Python's scopes, class bodies and bindings do allow, kept.
-HONEST_EDGES = HONEST_SCOPES + HONEST_CLASS_BODIES + HONEST_BINDINGS
+HONEST_EDGES = HONEST_SCOPES + HONEST_CLASS_BODIES + HONEST_BINDINGS + HONEST_OWN_OBJECTS
+
+
+def test_the_learners_own_objects_work_when_graded():
+    """Records of their own class, constants read on the class, state set on a parameter, super(): all
+    read through the guard, as graded."""
+    import torch
+    sgd = HONEST_OWN_OBJECTS[0][2]
+    on_params = sgd.replace("slot = self.slots[id(p)]", "slot = p").replace("assert isinstance(slot, Slot)", "pass")
+    on_params = on_params.replace("slot.velocity is None", "not hasattr(slot, 'velocity') or slot.velocity is None")
+    for source in (sgd, on_params):
+        found, ns = graded_namespace(O, replaced(O, "my_sgd_solution", source))
+        assert found == {} and "__own__(" in notebook_plan(replaced(O, "my_sgd_solution", source), locked(O),
+                                                           checks_of(O))[1]["my_sgd_solution"]
+        w = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+        opt = ns["MySGD"]([w], lr=0.1, momentum=0.9)
+        for _ in range(3):
+            opt.zero_grad()
+            (w ** 2).sum().backward()
+            opt.step()
+        ref = torch.nn.Parameter(torch.tensor([1.0, -2.0]))
+        torch_opt = torch.optim.SGD([ref], lr=0.1, momentum=0.9)
+        for _ in range(3):
+            torch_opt.zero_grad()
+            (ref ** 2).sum().backward()
+            torch_opt.step()
+        torch.testing.assert_close(w.detach(), ref.detach())
+    found, ns = graded_namespace(A, replaced(A, "mse_loss_solution", HONEST_SCOPES[0][2]))
+    assert found == {} and float(ns["mse_loss"](torch.ones(3), torch.zeros(3))) == 1.0
+    found, ns = graded_namespace(M, replaced(M, "mnist_net_solution", HONEST_OWN_OBJECTS[1][2]))
+    assert found == {} and ns["MNISTNet"]()(torch.zeros(2, 1, 28, 28)).shape == (2, 10)
 
 
 @pytest.mark.parametrize("case", HONEST_EDGES, ids=range(len(HONEST_EDGES)))

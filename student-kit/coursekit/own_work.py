@@ -40,6 +40,7 @@ never a dishonest one that passes.
 """
 import ast
 import builtins
+import copy
 import re
 
 __all__ = ["embedded_data", "grading_plan", "notebook_plan", "own_work_lists", "names_the_checks_read", "VOCABULARIES", "read_cell"]
@@ -502,6 +503,8 @@ class Program:
         code = {u.node.name for u in self.units if isinstance(u.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
         self.own_code = {n for n in code if not any(n in u.binds for u in self.units
                                                      if not isinstance(u.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))}
+        # the names the learner's classes have (a class pattern of one of these reads its own attributes)
+        self.classes = {n.name for u in self.units for n in ast.walk(u.node) if isinstance(n, ast.ClassDef)}
         for u in self.units:  # a module is not the learner's object to change (the check reports a change of one)
             u.changes -= set(self.modules)
             u.effects -= set(self.modules)
@@ -611,6 +614,10 @@ class _Check(_Scoped):
         self.found.append(f"{self.unit.line(node)} {what}")
 
     def run(self):
+        for name in sorted(self.unit.binds | self.unit.changes | self.unit.effects):
+            if _dunder(name):  # the kernel's names: Python's, IPython's and the grader's own (GUARD)
+                self.report(self.unit.node, f"binds or changes {name} (a double-underscore name is Python's, "
+                                            "IPython's or the grader's)")
         self.visit(self.unit.node)
         return self.found
 
@@ -733,6 +740,9 @@ class _Check(_Scoped):
     def visit_MatchClass(self, node):  # `case C(attr=...)` reads attributes without an ast.Attribute
         for attr in node.kwd_attrs:
             self._attr(node, attr)
+            if attr in self.own_attrs and attr not in self.allowed.attrs and not (
+                    isinstance(node.cls, ast.Name) and node.cls.id in self.p.classes):
+                self.report(node, f"reads .{attr} in a class pattern of a class not your own")
         if node.patterns and not (isinstance(node.cls, ast.Name) and node.cls.id in SELF_MATCHING
                                   and len(node.patterns) == 1):
             self.report(node, "uses a class pattern with positional parts (they read the attributes its "
@@ -809,6 +819,10 @@ def library_attributes():
             kinds += [torch.Tensor, torch.UntypedStorage, torch.TypedStorage, torch.nn.Module, torch.nn.Parameter,
                       torch.dtype, torch.device, torch.Size, torch.Generator, torch.finfo, torch.iinfo,
                       torch.optim.Optimizer, DataLoader, TensorDataset, node]
+            import torch.optim.lr_scheduler
+            import torch.utils.data
+            for module in (torch.nn, torch.optim, torch.optim.lr_scheduler, torch.utils.data):  # a class of the
+                kinds += [v for v in vars(module).values() if isinstance(v, type)]  # learner's may subclass these
         except ImportError:
             pass
         try:  # what a tensor's .numpy() leads to: arrays, their ctypes helper, ctypes' types
@@ -841,6 +855,55 @@ def own_attributes(units):
 
 
 # ----------------------------------------------------------------------------------------------
+# At run time: an attribute name of the learner's own is read on their own objects alone
+
+GUARD = "__own__"  # in the graded kernel (grader/kernel_side.py): __own__(x)["name"] is x.name, if x is theirs
+GUARD_CLASS = "__own_class__"  # and this decorator records each class the learner's code defines
+
+
+class _Guard(ast.NodeTransformer):
+    """What runs when graded: each read, write or delete of an attribute named in `names` (the learner's
+    own attribute names that their part's list does not allow) goes through GUARD, which refuses a read
+    unless the object is an instance of the learner's class, the class itself, or an object their code
+    set that attribute on. The static rule cannot tell `slot.m` on their own record from the same name on
+    a library object that has it as an instance attribute (in no class's dir()); this can. Every class
+    their code defines is recorded, as the class statement makes it (the innermost decorator)."""
+
+    def __init__(self, names, own_getattr=False):
+        self.names, self.own_getattr = names, own_getattr
+
+    def _proxy(self, value):
+        return ast.Call(func=ast.Name(GUARD, ast.Load()), args=[value], keywords=[])
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if node.attr not in self.names:
+            return node
+        return ast.copy_location(ast.Subscript(value=self._proxy(node.value), slice=ast.Constant(node.attr),
+                                               ctx=node.ctx), node)
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        f, a = node.func, node.args
+        if (self.own_getattr or not isinstance(f, ast.Name) or f.id not in ("getattr", "setattr") or node.keywords
+                or len(a) < 2 or not isinstance(a[1], ast.Constant) or a[1].value not in self.names):
+            return node
+        if f.id == "getattr" and len(a) == 2:
+            new = ast.Subscript(value=self._proxy(a[0]), slice=a[1], ctx=ast.Load())
+        elif len(a) == 3:
+            new = ast.Call(func=ast.Attribute(self._proxy(a[0]), "get" if f.id == "getattr" else "set", ast.Load()),
+                           args=[a[1], a[2]], keywords=[])
+        else:
+            return node
+        return ast.copy_location(new, node)
+
+    def visit_ClassDef(self, node):
+        self.generic_visit(node)
+        node.decorator_list.append(ast.Name(GUARD_CLASS, ast.Load()))
+        return node
+
+
+# ----------------------------------------------------------------------------------------------
 # What grading does with the learner's cells
 
 ANSWERS = ["@python"]  # what a name the checks read and OWN_WORK does not list may use (a quiz's answer)
@@ -855,17 +918,19 @@ def grading_plan(cells, locked, own_work, answers=()):
     lists = dict(own_work)
     for name in answers:
         lists.setdefault(name, ANSWERS)
-    violations, runs = {}, set()
+    violations, runs, guarded = {}, set(), {}
     for name, entries in lists.items():
         allowed = Allowed(entries)
         units = program.reached(name)
         own_attrs = own_attributes(units)
         reasons = []
-        for unit in units:
+        for unit in sorted(units, key=lambda u: name not in u.binds):  # the function's own code first
             found = _Check(program, allowed, own_attrs, unit).run()
             reasons += found
             if not found:
                 runs.add(id(unit))
+                # the learner's attribute names this code may read only as their own: guarded when run
+                guarded.setdefault(id(unit), set()).update(own_attrs - allowed.attrs - HARMLESS_DUNDERS)
         for cell, why, source in program.unread:
             if re.search(rf"\b{re.escape(name)}\b", source):
                 reasons.append(f"cell {cell} {why}")
@@ -877,7 +942,8 @@ def grading_plan(cells, locked, own_work, answers=()):
         for u in program.units:
             if u.cell == cell and id(u) in runs:
                 lines += [""] * (u.first - 1 - len(lines))  # each statement on its own line where it can
-                lines += ast.unparse(u.node).split("\n")
+                lines += ast.unparse(_Guard(guarded[id(u)], "getattr" in program.own).visit(
+                    copy.deepcopy(u.node))).split("\n")
         sources[cell] = "\n".join(lines) + "\n" if lines else ""
     return violations, sources
 

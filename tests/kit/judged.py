@@ -38,11 +38,12 @@ def fake_kernel(assignment, release=False, learner_code=""):
                     exec(python_text(cell.source), ns)
             except NotImplementedError:
                 pass
-    exec(learner_code, ns)
     shell = types.SimpleNamespace(user_ns=ns)
     module = types.ModuleType("kernel")
     exec(compile(open(kernel_side.__file__).read(), "kernel", "exec"), module.__dict__)
     module.get_ipython = lambda: shell
+    module.install_guards(ns)  # as grader/kernel_side.py's install_code, before the learner's code
+    exec(learner_code, ns)
     sent = []
 
     def request(payload):
