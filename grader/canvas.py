@@ -179,6 +179,7 @@ class CanvasSync(Application):
     # ------------------------------------------------------------------------------------------- pull
 
     def pull(self):
+        from canvasapi.exceptions import ResourceDoesNotExist
         self.connect()
         assignment = self.find_assignment()
         downloaded = self.root_path / "downloaded" / self.assignment
@@ -200,7 +201,11 @@ class CanvasSync(Application):
                 continue
             for attachment in submission.attachments:
                 display = str(getattr(attachment, "display_name", "") or attachment.filename).replace("/", "_")
-                entries[f"{prefix}{attachment.id}_{display}"] = self.call(attachment.get_contents, binary=True)
+                try:
+                    entries[f"{prefix}{attachment.id}_{display}"] = self.call(attachment.get_contents, binary=True)
+                except ResourceDoesNotExist:
+                    print(f"PROBLEM {prefix}{attachment.id}_{display}: Canvas no longer has this file of learner "
+                          f"{submission.user_id} (deleted?): ask them to upload it again (skipped)", flush=True)
         archive = downloaded / "archive"
         archive.mkdir(parents=True, exist_ok=True)
         data = io.BytesIO()
@@ -280,7 +285,8 @@ class CanvasSync(Application):
                            key=_order)
         for learner in unmatched:
             problems.append(f"PROBLEM {learner} ({_name(canvas[learner])}): handed in on Canvas, not graded here: "
-                            f"./course canvas pull {self.assignment}, then grade")
+                            f"not pulled yet (./course canvas pull {self.assignment}, then grade), or the pull "
+                            f"skipped the file (its PROBLEM line said why)")
         print(f"canvas push {self.assignment} -> Canvas course {self.course}, assignment {assignment.name!r} "
               f"(id {assignment.id})")
         width = max([len(row[0]) for row in plan + left] + [7])

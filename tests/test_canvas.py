@@ -25,7 +25,7 @@ COURSE_ID = "pytorch-loss-course"
 
 def stub_notebook(score):
     """A notebook handed in, standing for one that ./course grade scores `score` (tests read it back)."""
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"stub score {score}")])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(f"stub score {score}", id="stub")])
     nb.metadata["stub_score"] = score
     return nbformat.writes(nb).encode()
 
@@ -84,10 +84,24 @@ def make_course(path):
     return path
 
 
+@pytest.fixture(scope="module")
+def empty_gradebook(tmp_path_factory):
+    """The assignment, one notebook, one 100-point check, no learner (nbgrader makes a new gradebook in
+    seconds: made once, copied into each course)."""
+    path = tmp_path_factory.mktemp("gradebook") / "gradebook.db"
+    with Gradebook(f"sqlite:///{path}", COURSE_ID) as gb:
+        gb.update_or_create_assignment(A)
+        gb.add_notebook(A, A)
+        gb.add_grade_cell("checks", A, A, max_score=100, cell_type="code")
+    return path
+
+
 @pytest.fixture
-def course(tmp_path, monkeypatch):
+def course(tmp_path, monkeypatch, empty_gradebook):
     monkeypatch.setenv("CANVAS_API_TOKEN", TOKEN)
-    return make_course(tmp_path / "course")
+    course = make_course(tmp_path / "course")
+    shutil.copy(empty_gradebook, course / "gradebook.db")
+    return course
 
 
 def canvas_cli(course, canvas, *args):
@@ -96,16 +110,11 @@ def canvas_cli(course, canvas, *args):
 
 
 def stub_grade(course, learners=None, penalties=None):
-    """What ./course grade writes, without kernels: each learner's score read from the stub notebook
-    in submitted/ (so a wrong file pulled is a wrong score), and a feedback page per learner."""
+    """What ./course grade writes, without kernels, in the course's gradebook (`empty_gradebook`): each
+    learner's score read from the stub notebook in submitted/ (so a wrong file pulled is a wrong score),
+    and what generate_feedback writes, a feedback page per learner."""
     penalties = penalties or {}
     with warnings.catch_warnings(), Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gb:
-        gb.update_or_create_assignment(A)
-        try:
-            gb.find_notebook(A, A)
-        except MissingEntry:
-            gb.add_notebook(A, A)
-            gb.add_grade_cell("checks", A, A, max_score=100, cell_type="code")
         folders = sorted((course / "submitted").glob(f"*/{A}")) if learners is None else \
             [course / "submitted" / learner / A for learner in learners]
         for folder in folders:
@@ -117,7 +126,8 @@ def stub_grade(course, learners=None, penalties=None):
                 gb.find_submission(A, learner)
             except MissingEntry:
                 gb.add_submission(A, learner)
-            gb.find_grade("checks", A, A, learner).auto_score = score
+            grade = gb.find_grade("checks", A, A, learner)
+            grade.auto_score, grade.needs_manual_grade = score, False
             gb.find_submission_notebook(A, A, learner).late_submission_penalty = penalties.get(learner)
             gb.db.commit()
             page = course / "feedback" / learner / A / f"{A}.html"
@@ -172,13 +182,13 @@ def test_round_trip_pull_grade_push_push_again_and_a_grade_entered_in_canvas(can
     requests = len(canvas.requests)
     assert canvas_cli(course, canvas, "push", A) == 0
     dry = capfd.readouterr().out
-    print(dry)
     for learner, now, new in [("31001", "-", "90"), ("31002", "-", "20"), ("31003", "-", "65"), ("31004", "-", "100")]:
         line = next(line for line in dry.splitlines() if line.strip().startswith(learner))
         assert f"{now} -> {new}; attach {A}.html" in line
     assert "31008" in dry and "EX (here: 50): left as is: excused in Canvas; --overwrite replaces it" in dry
     assert "PROBLEM 31099: graded here, but no learner of Canvas course 101 has that user id" in dry
     assert "PROBLEM 31005 (Hopper, Grace): handed in on Canvas, not graded here" in dry
+    assert "wait for grading by hand" not in dry
     assert "PROBLEM 31006" not in dry  # handed nothing in: nothing to say
     assert "dry run: 4 grades would change and 4 feedback comments be posted; run again with --yes" in dry
     assert not puts(canvas) and len(canvas.requests) > requests
@@ -195,10 +205,11 @@ def test_round_trip_pull_grade_push_push_again_and_a_grade_entered_in_canvas(can
         assert f"{score} of 100 points" in comment["comment"]
     assert canvas.submissions[(CANVAS_A, 31008)]["excused"] and canvas.submissions[(CANVAS_A, 31008)]["score"] is None
     assert all(s["score"] is None for (a, _), s in canvas.submissions.items() if a == 9002)
-    # again: nothing to change, nothing posted
+    # again, through ./course itself: nothing to change, nothing posted
     before = len(puts(canvas))
-    assert canvas_cli(course, canvas, "push", A, "--yes") == 0
-    assert "nothing to change" in capfd.readouterr().out and len(puts(canvas)) == before
+    again = subprocess.run([str(ROOT / "course"), "canvas", "push", A, "--yes", "--root", str(course), "--url",
+                            canvas.url, "--course", str(COURSE)], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "nothing to change" in again.stdout and len(puts(canvas)) == before
     # a grade entered in Canvas by hand stays, even when the grade here changes; --overwrite replaces it
     canvas.set_grade(CANVAS_A, 31001, 55)
     assert canvas_cli(course, canvas, "push", A, "--yes") == 0
@@ -223,14 +234,32 @@ def test_push_dry_run_then_post_then_nothing_without_nbgrader(canvas, course, ca
         folder.mkdir(parents=True)
         (folder / f"{A}.ipynb").write_bytes(stub_notebook(score))
     stub_grade(course)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", COURSE_ID) as gb:
+        gb.find_grade("checks", A, A, "31004").needs_manual_grade = True
+        gb.db.commit()
     assert canvas_cli(course, canvas, "push", A) == 0
-    assert "4 grades would change" in capsys.readouterr().out and not puts(canvas)
+    out = capsys.readouterr().out
+    assert "4 grades would change" in out and not puts(canvas)
+    assert "PROBLEM 31004: answers wait for grading by hand" in out and out.count("wait for grading by hand") == 1
     assert canvas_cli(course, canvas, "push", A, "--yes") == 0
     assert [canvas.submissions[(CANVAS_A, int(i))]["score"] for i in ("31001", "31002", "31003", "31004")] == \
         [90, 20, 70, 100]
     capsys.readouterr()
     assert canvas_cli(course, canvas, "push", A, "--yes") == 0
     assert "nothing to change" in capsys.readouterr().out
+
+
+def test_a_learner_who_left_the_course_meanwhile_is_named_and_the_rest_posted(canvas, course, capsys):
+    for learner, score in {"31001": 90, "31002": 20}.items():
+        folder = course / "submitted" / learner / A
+        folder.mkdir(parents=True)
+        (folder / f"{A}.ipynb").write_bytes(stub_notebook(score))
+    stub_grade(course)
+    canvas.leave_after_listing = {31001}
+    assert canvas_cli(course, canvas, "push", A, "--yes") == 1
+    out = capsys.readouterr().out
+    assert "PROBLEM 31001: not posted: Canvas has no submission of learner 31001 for this assignment any more" in out
+    assert "posted 1 of 2" in out and canvas.submissions[(CANVAS_A, 31002)]["score"] == 20
 
 
 def test_an_expired_token_says_to_make_a_new_one(canvas, course, capsys, monkeypatch):
@@ -242,7 +271,6 @@ def test_an_expired_token_says_to_make_a_new_one(canvas, course, capsys, monkeyp
 
 
 def test_a_rate_limit_is_waited_out_then_said(canvas, course, capsys):
-    stub_grade(course, [])
     canvas.rate_limited = 3
     assert canvas_cli(course, canvas, "push", A) == 0
     captured = capsys.readouterr()
@@ -267,7 +295,6 @@ def test_no_such_course_or_assignment(canvas, course, capsys):
 
 
 def test_the_token_comes_from_outside_the_course(canvas, course, tmp_path, capsys, monkeypatch):
-    stub_grade(course, [])
     monkeypatch.delenv("CANVAS_API_TOKEN")
     assert canvas_cli(course, canvas, "push", A) == 1
     assert "no Canvas API token: set CANVAS_API_TOKEN" in capsys.readouterr().err
@@ -281,3 +308,12 @@ def test_the_token_comes_from_outside_the_course(canvas, course, tmp_path, capsy
     assert canvas_cli(course, canvas, "push", A, "--token-file", str(outside)) == 0
     assert main(["push", A, "--root", str(course), "--url", "http://canvas.example.edu", "--course", "101"]) == 1
     assert "give Canvas's https:// address" in capsys.readouterr().err
+
+
+def test_canvas_address_and_course_come_from_nbgrader_config_and_the_command_line_wins(canvas, course, capsys):
+    with open(course / "nbgrader_config.py", "a") as config:
+        config.write(f"\nc.CanvasSync.url = {canvas.url!r}\nc.CanvasSync.course = 999\n")
+    assert main(["push", A, "--root", str(course)]) == 1
+    assert "no course 999 on http://127.0.0.1" in capsys.readouterr().err
+    assert main(["push", A, "--root", str(course), "--course", str(COURSE)]) == 0
+    assert "-> Canvas course 101, assignment 'loss_functions' (id 9001)" in capsys.readouterr().out

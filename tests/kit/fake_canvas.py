@@ -9,7 +9,8 @@ Exceeded", X-Rate-Limit-Remaining: 0), a resource that does not exist (404).
 
 The state is plain data the tests read and change: `courses`, `assignments`, `users`,
 `submissions` ({(assignment id, user id): submission}), `files`, `requests` (every request's method
-and path), `rate_limited` (how many of the next API requests get the rate limit)."""
+and path), `rate_limited` (how many of the next API requests get the rate limit), `leave_after_listing`
+(learners who leave the course between the listing of submissions and their grading: a 404 then)."""
 import itertools
 import json
 import threading
@@ -26,6 +27,7 @@ class FakeCanvas:
         self.token, self.per_page = token, per_page
         self.courses, self.assignments, self.users, self.submissions, self.files = {}, {}, {}, {}, {}
         self.requests, self.rate_limited, self.lock = [], 0, threading.Lock()
+        self.leave_after_listing = set()  # user ids whose enrolment ends once the submissions were listed
         self._ids = itertools.count(700000)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -187,6 +189,8 @@ def _handler(canvas):
             if rest == ["submissions"] and method == "GET":
                 subs = [canvas.submission_json(s, include_user) for (a, _), s in sorted(canvas.submissions.items())
                         if a == assignment_id]
+                for user_id in canvas.leave_after_listing:
+                    canvas.submissions.pop((assignment_id, user_id), None)
                 return self.page(subs, query)
             if len(rest) < 2 or rest[0] != "submissions" or not rest[1].isdigit() or \
                     (assignment_id, int(rest[1])) not in canvas.submissions:
