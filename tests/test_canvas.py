@@ -217,7 +217,10 @@ def test_round_trip_pull_grade_push_push_again_and_a_grade_entered_in_canvas(can
     assert "55 (here: 90): left as is: entered in Canvas, not pushed by this course (last pushed: 90)" in out
     assert canvas.submissions[(CANVAS_A, 31001)]["score"] == 55 and len(puts(canvas)) == before
     assert canvas_cli(course, canvas, "push", A, "--yes", "--overwrite") == 0
-    assert "55 -> 90" in capfd.readouterr().out and canvas.submissions[(CANVAS_A, 31001)]["score"] == 90
+    out = capfd.readouterr().out
+    assert "55 -> 90" in out and canvas.submissions[(CANVAS_A, 31001)]["score"] == 90
+    assert "EX -> 50" in out and not canvas.submissions[(CANVAS_A, 31008)]["excused"]
+    assert canvas.submissions[(CANVAS_A, 31008)]["score"] == 50
     # a regraded learner: the new total goes, with the new feedback page; the rest stays
     (course / "submitted" / "31002" / A / f"{A}.ipynb").write_bytes(stub_notebook(25))
     stub_grade(course, ["31002"])
@@ -225,6 +228,9 @@ def test_round_trip_pull_grade_push_push_again_and_a_grade_entered_in_canvas(can
     out = capfd.readouterr().out
     assert "20 -> 25; attach" in out and "posted 1 of 1" in out
     assert len(canvas.submissions[(CANVAS_A, 31002)]["submission_comments"]) == 2
+    # what was pushed is recorded beside the course's files, never in submitted/; the token nowhere
+    assert (course / ".canvas-pushes" / f"{A}.json").is_file()
+    assert not [p for p in course.rglob("*") if p.is_file() and not p.is_symlink() and TOKEN.encode() in p.read_bytes()]
 
 
 def test_push_dry_run_then_post_then_nothing_without_nbgrader(canvas, course, capsys):
@@ -290,8 +296,10 @@ def test_no_such_course_or_assignment(canvas, course, capsys):
     canvas.assignments[CANVAS_A]["name"] = "Loss functions (week 1)"
     assert canvas_cli(course, canvas, "pull", A) == 1
     assert "no assignment of Canvas course 101 titled loss_functions" in capsys.readouterr().err
-    assert canvas_cli(course, canvas, "pull", A, "--canvas-assignment", "9999") == 1
+    assert canvas_cli(course, canvas, "push", A, "--canvas-assignment", "9999") == 1
     assert "no assignment 9999 in Canvas course 101" in capsys.readouterr().err
+    assert canvas_cli(course, canvas, "push", A, "--canvas-assignment", str(CANVAS_A)) == 0
+    assert "assignment 'Loss functions (week 1)' (id 9001)" in capsys.readouterr().out
 
 
 def test_the_token_comes_from_outside_the_course(canvas, course, tmp_path, capsys, monkeypatch):
