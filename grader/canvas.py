@@ -24,7 +24,6 @@ A rate limit from Canvas (403 "Rate Limit Exceeded") is retried with backoff (`C
 `CanvasSync.backoff`); every other error stops with a message saying what to do.
 """
 import hashlib
-import io
 import json
 import os
 import re
@@ -124,7 +123,8 @@ class CanvasSync(Application):
 
     def call(self, function, *args, **kwargs):
         """`function(...)`, tried again after a rate limit; Canvas's errors as LmsError."""
-        from canvasapi.exceptions import Forbidden, InvalidAccessToken, ResourceDoesNotExist, Unauthorized
+        from canvasapi.exceptions import (CanvasException, Forbidden, InvalidAccessToken, ResourceDoesNotExist,
+                                          Unauthorized)
         from requests.exceptions import ConnectionError as Unreachable
         delay = self.backoff
         for attempt in range(self.retries + 1):
@@ -156,6 +156,9 @@ class CanvasSync(Application):
             except Unreachable as error:
                 raise LmsError(f"cannot reach Canvas at {self.url} ({type(error).__name__}): check the address and "
                                f"the network") from None
+            except CanvasException as error:
+                raise LmsError(f"Canvas answered with an error ({_message(error)}): run the command again later "
+                               f"(what was done is kept)") from None
 
     def find_assignment(self):
         from canvasapi.exceptions import ResourceDoesNotExist
@@ -169,8 +172,8 @@ class CanvasSync(Application):
                  if _key(a.name) == _key(self.assignment)]
         if len(found) != 1:
             what = f"{len(found)} assignments" if found else "no assignment"
-            raise LmsError(f"{what} of Canvas course {self.course} titled {self.assignment}: give the Canvas assignment "
-                           f"that title, or its id with --canvas-assignment ID")
+            raise LmsError(f"{what} of Canvas course {self.course} titled {self.assignment}: give the Canvas "
+                           f"assignment that title, or its id with --canvas-assignment ID")
         return found[0]
 
     def submissions(self, assignment):
@@ -187,36 +190,48 @@ class CanvasSync(Application):
         if extracted.is_dir() and any(extracted.iterdir()) and not self.force:
             raise LmsError(f"{extracted.relative_to(self.root_path)} holds an earlier collection: run again with "
                            f"--force to collect again (as nbgrader zip_collect --force)")
-        entries, learners = {}, 0
-        for submission in self.submissions(assignment):
-            if not getattr(submission, "submitted_at", None):
-                continue
-            user = getattr(submission, "user", {}) or {}
-            name = re.sub(r"[^a-z0-9_]", "", str(user.get("sortable_name", "")).lower())
-            prefix = f"{name}{'_LATE' if getattr(submission, 'late', False) else ''}_{submission.user_id}_"
-            learners += 1
-            kind = getattr(submission, "submission_type", None)
-            if kind in ("online_url", "online_text_entry"):  # Canvas's zip holds a page for these
-                entries[f"{prefix}{'link' if kind == 'online_url' else 'text'}.html"] = b""
-                continue
-            for attachment in submission.attachments:
-                display = str(getattr(attachment, "display_name", "") or attachment.filename).replace("/", "_")
-                try:
-                    entries[f"{prefix}{attachment.id}_{display}"] = self.call(attachment.get_contents, binary=True)
-                except ResourceDoesNotExist:
-                    print(f"PROBLEM {prefix}{attachment.id}_{display}: Canvas no longer has this file of learner "
-                          f"{submission.user_id} (deleted?): ask them to upload it again (skipped)", flush=True)
         archive = downloaded / "archive"
         archive.mkdir(parents=True, exist_ok=True)
-        data = io.BytesIO()
-        with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as zipped:
-            for name, content in sorted(entries.items()):
-                zipped.writestr(name, content)
-        (archive / f"canvas-api-{self.assignment}.zip").write_bytes(data.getvalue())
-        print(f"canvas: {len(entries)} files of {learners} learners from Canvas assignment {assignment.name!r} "
+        target = archive / f"canvas-api-{self.assignment}.zip"
+        part = downloaded / f".{target.name}.part"  # outside archive/ until complete
+        files, learners = 0, 0
+        try:
+            zipped = zipfile.ZipFile(part, "w", zipfile.ZIP_DEFLATED)  # Canvas's zip, one file at a time
+        except OSError as error:
+            raise LmsError(f"cannot write {part}: {error}") from None
+        try:
+            with zipped:
+                for submission in self.submissions(assignment):
+                    if not getattr(submission, "submitted_at", None):
+                        continue
+                    user = getattr(submission, "user", {}) or {}
+                    name = re.sub(r"[^a-z0-9_]", "", str(user.get("sortable_name", "")).lower())
+                    prefix = f"{name}{'_LATE' if getattr(submission, 'late', False) else ''}_{submission.user_id}_"
+                    learners += 1
+                    kind = getattr(submission, "submission_type", None)
+                    if kind in ("online_url", "online_text_entry"):  # Canvas's zip holds a page for these
+                        zipped.writestr(f"{prefix}{'link' if kind == 'online_url' else 'text'}.html", b"")
+                        files += 1
+                        continue
+                    for attachment in submission.attachments:
+                        display = str(getattr(attachment, "display_name", "") or attachment.filename).replace("/", "_")
+                        try:
+                            content = self.call(attachment.get_contents, binary=True)
+                        except ResourceDoesNotExist:
+                            print(f"PROBLEM {prefix}{attachment.id}_{display}: Canvas no longer has this file of "
+                                  f"learner {submission.user_id} (deleted?): ask them to upload it again (skipped)",
+                                  flush=True)
+                            continue
+                        zipped.writestr(f"{prefix}{attachment.id}_{display}", content)
+                        files += 1
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        part.replace(target)
+        print(f"canvas: {files} files of {learners} learners from Canvas assignment {assignment.name!r} "
               f"(id {assignment.id}), collecting them", flush=True)
-        command = [sys.executable, "-m", "nbgrader", "zip_collect", self.assignment] + (["--force"] if self.force else [])
-        done = subprocess.run(command, cwd=self.root_path)
+        command = [sys.executable, "-m", "nbgrader", "zip_collect", self.assignment]
+        done = subprocess.run(command + (["--force"] if self.force else []), cwd=self.root_path)
         if done.returncode:
             raise LmsError(f"nbgrader zip_collect {self.assignment} failed (see above)")
         return 0
@@ -340,8 +355,9 @@ class CanvasSync(Application):
                 if getattr(submission, "excused", False):
                     edit["submission"]["excuse"] = False
             if file_ids:
-                edit["comment"] = {"text_comment": f"Feedback on {self.assignment}: {score or _canvas_grade(submission)} "
-                                                   f"of {_points(most)} points; the attached page shows each check.",
+                shown = score if score is not None else _canvas_grade(submission)
+                edit["comment"] = {"text_comment": f"Feedback on {self.assignment}: {shown} of {_points(most)} "
+                                                   f"points; the attached page shows each check.",
                                    "file_ids": file_ids}
             self.call(submission.edit, **edit)
         except ResourceDoesNotExist:

@@ -166,7 +166,10 @@ def test_pull_files_the_class_as_zip_collect_files_canvas_zip(canvas, course, tm
     assert canvas_cli(course, canvas, "pull", A) == 1
     assert "holds an earlier collection: run again with --force" in capfd.readouterr().err
     canvas.hand_in(CANVAS_A, 31006, [("loss_functions.ipynb", stub_notebook(40), 5200)])
+    canvas.files[5007]["_deleted"] = True  # deleted in Canvas between the listing and the download
     assert canvas_cli(course, canvas, "pull", A, "--force") == 0
+    assert "PROBLEM curiemarie_31007_5007_loss_functions.pdf: Canvas no longer has this file of learner 31007" \
+        in capfd.readouterr().out
     assert nbformat.read(course / "submitted" / "31006" / A / f"{A}.ipynb", as_version=4).metadata.stub_score == 40
 
 

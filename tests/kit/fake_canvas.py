@@ -146,9 +146,11 @@ def _handler(canvas):
             with canvas.lock:
                 canvas.requests.append((method, url.path))
             data = self.body() if method in ("POST", "PUT") else b""
-            if parts[:2] == ["files", parts[1] if len(parts) > 1 else ""] and method == "GET":  # a download
+            if len(parts) == 3 and parts[0] == "files" and parts[2] == "download" and method == "GET":  # a download
                 file = canvas.files.get(int(parts[1])) if parts[1].isdigit() else None
-                return self.send(200, file["_content"], file["content-type"]) if file else self.send(404, NOT_FOUND)
+                if not file or file.get("_deleted"):
+                    return self.send(404, NOT_FOUND)
+                return self.send(200, file["_content"], file["content-type"])
             if parts[:1] == ["upload"] and method == "POST":  # step 2 of an upload: no token, to the upload_url
                 return self.upload(parts, data)
             if parts[:2] != ["api", "v1"]:
