@@ -53,6 +53,10 @@ c.ZipCollectApp.collector_plugin = CanvasCollector
 # Unpacks only Canvas's own zip: an archive a learner handed in is never opened (it could hold a
 # notebook named as another learner's); a broken entry or an unsafe path is skipped with a PROBLEM line.
 c.ZipCollectApp.extractor_plugin = CanvasExtractor
+# `./course canvas pull|push` (grader/canvas.py): Canvas's address and the course id (the number in the
+# course's address). The API token is never set here: CANVAS_API_TOKEN, or --token-file outside the course.
+# c.CanvasSync.url = "https://canvas.example.edu"
+# c.CanvasSync.course = 12345
 
 
 # Feedback says which hidden checks failed, and their messages, never their code (grader/feedback.py).

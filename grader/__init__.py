@@ -18,6 +18,7 @@ Layers, from the learner's code outwards (each module does one thing):
 - `grade`        `./course grade`: a class graded in parallel (or on a Dask cluster), one report
                  per learner, the gradebook written by this process alone;
 - `lms`          Canvas in and out (nbgrader's zip_collect and export plugins);
+- `canvas`       `./course canvas pull|push`: the same, through Canvas's API (canvasapi), no zip;
 - `course`       the course's assignments, in module order, and nbgrader run in a course root.
 
 nbgrader_config.py names the plug-ins; every setting is a traitlets setting there.

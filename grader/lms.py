@@ -293,6 +293,12 @@ def _points(value):
     return f"{round(value, 2):g}"
 
 
+def canvas_total(submission):
+    """What Canvas gets for an nbgrader submission: its total score (autograded and hand-graded), less
+    any late penalty, never below 0 (the CSV export and `./course canvas push` both send it)."""
+    return max(0.0, submission.score - submission.late_submission_penalty)
+
+
 class CanvasExport(ExportPlugin):
     """`nbgrader export --exporter=grader.lms.CanvasExport --CanvasExport.roster=GRADEBOOK.csv --to OUT.csv`
     (run in the course root, which nbgrader puts on the import path before it imports the exporter):
@@ -375,7 +381,7 @@ class CanvasExport(ExportPlugin):
                     cells.append(row[i])  # handed nothing in: Canvas's cell as it is (see the class's docstring)
                     continue
                 scored += 1
-                cells.append(_points(max(0.0, submission.score - submission.late_submission_penalty)))
+                cells.append(_points(canvas_total(submission)))
                 if submission.needs_manual_grade:
                     self.problem(f"{learner}/{name}", "answers wait for grading by hand (Formgrader): the score "
                                                       "leaves them out; export again after grading them")
