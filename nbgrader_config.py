@@ -12,6 +12,7 @@ if COURSE_ROOT not in sys.path:  # the course's grader/ package, wherever nbgrad
     sys.path.insert(0, COURSE_ROOT)
 from grader.execute import GuardedExecute  # noqa: E402
 from grader.feedback import HideHiddenTestCode  # noqa: E402
+from grader.learner_code import ReadLearnerCode  # noqa: E402
 from grader.lms import CanvasCollector, CanvasExtractor  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
@@ -34,12 +35,13 @@ c.Exchange.root = os.path.join(COURSE_ROOT, "exchange")
 # network or a slower machine, and still stops a cell that never ends. Other cells take seconds.
 c.Execute.timeout = 120
 
-# Autograding runs each notebook through grader/execute.py's GuardedExecute instead of nbgrader's
-# Execute: the kernel runs in a sandbox that cannot see the course folder (hidden tests,
+# Autograding first reads each notebook's code, running nothing (grader/learner_code.py's
+# ReadLearnerCode: tampering, the own-work rule, what of the learner's cells runs), then runs it through
+# grader/execute.py's GuardedExecute instead of nbgrader's Execute: the kernel runs in a sandbox that cannot see the course folder (hidden tests,
 # solutions, gradebook, other learners) or the network, a dead or stuck kernel is replaced and
 # grading goes on, huge outputs are cut, and tampering with what the tests rely on fails the tests.
 # The rest is nbgrader's own list.
-c.Autograde.autograde_preprocessors = [GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
+c.Autograde.autograde_preprocessors = [ReadLearnerCode, GuardedExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput,
                                        SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 # No mount of the learner's sandbox may show the course folder (hidden tests, solutions, gradebook,
 # other learners); the sandbox is an allowlist, so nothing else shows either.

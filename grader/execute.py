@@ -43,12 +43,12 @@ from traitlets import Bool, Enum, Integer, List, Unicode, default
 from . import heldout, kernel_side
 from .course import REFERENCES, references
 from .judge import Judge, LearnerError, error_name, error_text
-from .notebook import add_note, cell_name, code_cells, is_learner_cell, is_test_cell
+from .notebook import add_note, cell_name, is_learner_cell, is_test_cell
 import coursekit
-from coursekit.own_work import embedded_data, notebook_plan, own_work_lists
+from coursekit.reading import module_level_names, parse
+from .learner_code import KEY as FINDINGS
+from .outcome import NotebookReport, OutputBudget
 from .sandbox import SandboxedKernelManager, sandbox_problem
-from .tamper import (bound_names, import_aliases, imports_not_installed, locked_callables, protected_modules,
-                     rebinds_locked_names, tampering_in_code)
 
 
 
@@ -86,11 +86,6 @@ class GuardedExecute(Execute):
                           "written)").tag(config=True)
     start_attempts = Integer(3, help="Tries to start a kernel before grading gives up on the machine.").tag(config=True)
     startup_timeout = Integer(120, help="Seconds a kernel may take to start.").tag(config=True)
-    checked_code_only = Bool(True, help="Run in the learner's kernel only the code that a graded function or an "
-                             "answer needs and that passed its part's OWN_WORK list (student-kit/coursekit/own_work.py); the rest of "
-                             "each learner cell (scratch cells, magics) does not run. Off: every learner cell runs "
-                             "whole, as nbgrader runs it; the own-work verdicts, the sandbox and the guards hold either "
-                             "way. A notebook without OWN_WORK runs whole.").tag(config=True)
     store_widget_state = Bool(False, help="Widget state is the learner's output: not kept.").tag(config=True)
     # The kernel holds nothing worth a graceful exit, which waits for torch's teardown (1-2 s).
     shutdown_kernel = Enum(["graceful", "immediate"], default_value="immediate").tag(config=True)
@@ -114,39 +109,19 @@ class GuardedExecute(Execute):
     # --- the run as a whole
 
     def preprocess(self, nb, resources=None, km=None):
-        self._problems = []
-        self._tampering = []
-        self._kept = self._cut = self._sent_back = self._total = 0
+        findings = (resources or {}).get(FINDINGS)
+        if findings is None:
+            raise RuntimeError("GuardedExecute runs what grader.learner_code.ReadLearnerCode decided from the code: "
+                               "put ReadLearnerCode before GuardedExecute in c.Autograde.autograde_preprocessors "
+                               "(nbgrader_config.py)")
+        self._own_work, self._run_sources = findings.own_work, findings.run_sources
+        self._budget = OutputBudget(self.output_limit, self.notebook_output_limit)
+        self._sent_back = 0
         info = (resources or {}).get("nbgrader", {})
-        self._name = (resources or {}).get("unique_key") or "notebook"
+        self._outcome = NotebookReport(self.report_file, (resources or {}).get("unique_key") or "notebook",
+                                       findings.problems, findings.tampering)
         self._learner = f"{info.get('student', '')}/{info.get('assignment', '')}/{info.get('notebook', '')}"
         self._assignment, self._references_loaded = info.get("assignment", ""), False
-        learner = [source for _, source in code_cells(nb, is_learner_cell)]
-        locked = [c.source for c in nb.cells if c.cell_type == "code" and not is_learner_cell(c)]
-        protected = protected_modules(locked)  # what the locked and test cells import
-        aliases = import_aliases(locked + learner, protected)
-        watched = locked_callables(locked)
-        self._own_work_cells = code_cells(nb, is_learner_cell)
-        self._own_work_names = [(name.strip("'"), source) for name, source in self._own_work_cells]  # own_work quotes them
-        for name, source in self._own_work_cells:
-            for what in tampering_in_code(source, aliases, protected, watched):
-                self._tamper(f"cell {name} {what}")
-        helpers = [source for _, source in code_cells(nb, lambda c: not is_learner_cell(c) and not is_test_cell(c))]
-        for what in imports_not_installed(self._own_work_cells):
-            self._tamper(what)
-        for what in rebinds_locked_names(self._own_work_cells, helpers):
-            self._tamper(what)
-        # What each graded function may use, and what of the learner's cells runs: only the code a
-        # graded function or an answer needs, once it has passed that part's list (student-kit/coursekit/own_work.py)
-        tests = [source for _, source in code_cells(nb, is_test_cell)]
-        self._own_work, self._run_sources = notebook_plan(self._own_work_names, locked, tests)
-        if not self.checked_code_only or not own_work_lists(locked):
-            self._run_sources = None  # every learner cell runs whole
-        for name, reasons in self._own_work.items():
-            self._problems.append(f"{name} uses what its part does not allow ({'; '.join(reasons)}): "
-                                  f"the checks of {name} score 0")
-        self._problems += embedded_data(self._own_work_names)
-        self._cell_seconds = 0.0
         with tempfile.TemporaryDirectory(prefix="course-judge-") as views:
             self._data_mounts, judge_data = heldout.views(self.held_out, self._seed("data"), views, self.data_root)
             self._judge = Judge(self._request_from_thread)
@@ -156,38 +131,18 @@ class GuardedExecute(Execute):
             except KernelStartError:
                 raise
             except BaseException as e:  # the grading of this notebook failed as a whole: the reason, as data
-                self._write_report(failure=f"{type(e).__name__}: {str(e)[:200]}")
+                self._outcome.write(failure=f"{type(e).__name__}: {str(e)[:200]}")
                 raise
-        self._report(nb, resources)
+        problems = self._outcome.finish()
+        if problems:
+            add_note(nb, problems)
+        for p in problems:
+            self.log.warning("%s: %s", self._outcome.notebook, p)
         return nb, resources
 
     def _seed(self, what):
         digest = hashlib.sha256(f"{self._secret}\0{self._learner}\0{what}".encode()).digest()
         return int.from_bytes(digest[:8], "big") >> 1
-
-    def _tamper(self, what):
-        if what not in self._tampering:
-            self._tampering.append(what)
-
-    def _report(self, nb, resources):
-        problems = list(self._problems)
-        if self._tampering:
-            problems.insert(0, "changes what the tests rely on or reaches past its own code ("
-                            + "; ".join(self._tampering[:5]) + (f"; and {len(self._tampering) - 5} more"
-                                                                if len(self._tampering) > 5 else "")
-                            + "): every test scores 0")
-        if problems:
-            add_note(nb, problems)
-        self._write_report(problems=problems, cell_seconds=round(self._cell_seconds, 3))
-        for p in problems:
-            self.log.warning("%s: %s", self._name, p)
-
-    def _write_report(self, **entry):
-        """One line of JSON for the class command (`report_file`): what it knows of this
-        notebook comes from here, never from the log, which the learner's output could imitate."""
-        if self.report_file:
-            with open(self.report_file, "a") as f:
-                f.write(json.dumps({"notebook": self._name, **entry}) + "\n")
 
     # --- the kernel
 
@@ -235,7 +190,7 @@ class GuardedExecute(Execute):
                 await self._discard_kernel()
                 self.km = self.create_kernel_manager()
                 await asyncio.sleep(2 * attempt)
-        self._write_report(machine_failure=f"no kernel could be started in {self.start_attempts} tries ({last})")
+        self._outcome.write(machine_failure=f"no kernel could be started in {self.start_attempts} tries ({last})")
         raise KernelStartError(f"no kernel could be started in {self.start_attempts} tries ({last})")
 
     async def _discard_kernel(self):
@@ -280,14 +235,14 @@ class GuardedExecute(Execute):
             try:
                 await asyncio.wait_for(self._reply(msg_id), 15)
             except asyncio.TimeoutError:
-                self._problems.append(f"the learner's code ran past the {self.timeout} s limit in a check and had "
+                self._outcome.problem(f"the learner's code ran past the {self.timeout} s limit in a check and had "
                                       "to be killed; the cells after it ran in a fresh kernel")
                 await self._replace_kernel()
             raise LearnerError("TimeoutError", f"your code ran past the {self.timeout} s time limit in this check")
         finally:
             self._sent_back += await self._drain_iopub()
         if not await ensure_async(self.km.is_alive()):
-            self._problems.append("the kernel died while a check ran the learner's code; later cells ran in a fresh kernel")
+            self._outcome.problem("the kernel died while a check ran the learner's code; later cells ran in a fresh kernel")
             await self._replace_kernel()
             raise LearnerError("KernelDied", "the Python process running your code died in this check")
         result = reply["content"].get("user_expressions", {}).get("r", {})
@@ -332,7 +287,7 @@ class GuardedExecute(Execute):
                 await self._judge_locked(cell, cell_index)
             return cell
         finally:
-            self._cell_seconds += time.monotonic() - started
+            self._outcome.cell_seconds += time.monotonic() - started
 
     async def _learner_cell(self, cell, cell_index, execution_count, store_history):
         """A learner's cell: what of it a graded function or an answer needs, and has passed its part's
@@ -354,7 +309,8 @@ class GuardedExecute(Execute):
     async def _keep_in_kernel(self, cell):
         """The kernel keeps what this locked cell defined, as it is now: the checks call the helpers
         they trust, whatever the learner's cells bind to those names later."""
-        names = sorted(bound_names(cell.source))
+        tree = parse(cell.source)
+        names = sorted(module_level_names(tree)) if tree is not None else []
         if names and self.kc is not None:
             try:
                 await self._request(json.dumps({"op": "keep", "names": names}))
@@ -370,7 +326,7 @@ class GuardedExecute(Execute):
             for k, v in saved.items():
                 os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
         if error is not None:
-            self._problems.append(f"the grader could not run locked cell {cell_name(cell, index)} "
+            self._outcome.problem(f"the grader could not run locked cell {cell_name(cell, index)} "
                                   f"({error_name(error)}: {error_text(error)[:200]}); tests that use it fail")
 
     async def _judge_cell(self, cell, index):
@@ -385,17 +341,20 @@ class GuardedExecute(Execute):
         if printed:
             cell.outputs.append(new_output("stream", name="stdout", text=printed[:self.output_limit]))
         used = [name for name in self._own_work if re.search(rf"\b{re.escape(name)}\b", cell.source)]
-        if self._tampering:
+        if self._outcome.tampering:
             error = LearnerError("GradingIntegrityError", "the submission changes what the tests rely on or reaches "
-                                 "past its own code (" + "; ".join(self._tampering[:3]) + "), so no test counts")
+                                 "past its own code (" + "; ".join(self._outcome.tampering[:3]) + "), so no test counts")
         elif error is None and used:
             error = LearnerError("NotOwnWork", f"{', '.join(used)} uses what its part does not allow "
                                  f"({'; '.join(self._own_work[used[0]])}), so this check scores 0: write it with "
                                  "what the part lists in OWN_WORK (the helper cell)")
         if error is not None:
             cell.outputs.append(_error(error_name(error), error_text(error)))
+            if error_text(error).startswith("own work: ."):  # the guard (grader/kernel_side.py) refused a read
+                self._outcome.problem(f"cell {cell_name(cell, index)}: the learner's code read what is not theirs, "
+                                      f"refused when graded ({error_text(error)[:200]})")
         if self._sent_back > self.output_limit:
-            self._problems.append(f"the learner's code printed {self._sent_back / 1e6:.0f} MB during the checks of "
+            self._outcome.problem(f"the learner's code printed {self._sent_back / 1e6:.0f} MB during the checks of "
                                   f"cell {cell_name(cell, index)}; none of it was kept")
         return cell
 
@@ -405,7 +364,7 @@ class GuardedExecute(Execute):
         if source:
             _, error = await self._in_thread(self._judge.run, source, None, False)
             if error is not None:
-                self._problems.append(f"the grader could not run the assignment's {REFERENCES} "
+                self._outcome.problem(f"the grader could not run the assignment's {REFERENCES} "
                                       f"({error_name(error)}: {error_text(error)[:200]}); tests that use it fail")
 
     async def _in_thread(self, fn, *args):
@@ -416,51 +375,39 @@ class GuardedExecute(Execute):
     async def _kernel_cell(self, cell, cell_index, execution_count, store_history):
         """A learner's cell or a locked cell, run in the kernel as nbgrader would, with the guards."""
         name = cell_name(cell, cell_index)
-        self._kept = self._cut = 0
+        self._budget.new_cell()
         try:
             await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         except DeadKernelError:
             cell.outputs.append(_error("KernelDied", "the Python process running the notebook died in this cell "
                                        "(os._exit, a crash, or out of memory); the cells after it ran in a fresh one"))
-            self._problems.append(f"the kernel died in cell {name}; later cells ran in a fresh kernel")
+            self._outcome.problem(f"the kernel died in cell {name}; later cells ran in a fresh kernel")
             await self._replace_kernel()
             return cell
         except CellTimeoutError:
             cell.outputs.append(_error("CellTimeoutError", f"this cell ran past the {self.timeout} s limit and did "
                                        "not stop when interrupted; it was killed, the cells after it ran in a fresh kernel"))
-            self._problems.append(f"cell {name} ran past the {self.timeout} s limit and had to be killed")
+            self._outcome.problem(f"cell {name} ran past the {self.timeout} s limit and had to be killed")
             await self._replace_kernel()
             return cell
-        if self._cut:
-            cell.outputs.append(new_output("stream", name="stdout", text=(
-                f"\n[the grader cut this cell's output here: {self._cut / 1e6:.1f} MB more were not kept]\n")))
-            self._problems.append(f"cell {name} sent back {(self._kept + self._cut) / 1e6:.0f} MB of output; only "
-                                  f"{self._kept / 1e6:.0f} MB were kept (a cell keeps at most "
-                                  f"{self.output_limit / 1e6:.0f} MB, the notebook {self.notebook_output_limit / 1e6:.0f} MB)")
+        if self._budget.cut:
+            cell.outputs.append(new_output("stream", name="stdout", text=self._budget.note()))
+            self._outcome.problem(self._budget.problem(name))
         for out in cell.outputs:
             if out.output_type != "error":
                 continue
             if out.ename == "CellTimeoutError":
-                self._problems.append(f"cell {name} ran past the {self.timeout} s limit and was stopped")
+                self._outcome.problem(f"cell {name} ran past the {self.timeout} s limit and was stopped")
             elif out.ename == "SystemExit":
-                self._problems.append(f"cell {name} called sys.exit(); grading went on with the next cell")
+                self._outcome.problem(f"cell {name} called sys.exit(); grading went on with the next cell")
             elif out.ename == "StdinNotImplementedError":
-                self._problems.append(f"cell {name} asked for input(), which grading cannot answer")
+                self._outcome.problem(f"cell {name} asked for input(), which grading cannot answer")
             elif is_learner_cell(cell) and out.ename not in ("NotImplementedError", "KeyboardInterrupt"):
-                self._problems.append(f"cell {name} raised {out.ename}: {str(out.evalue)[:120]}")
+                self._outcome.problem(f"cell {name} raised {out.ename}: {str(out.evalue)[:120]}")
         return cell
 
-    def _over(self, size):
-        """Whether `size` more bytes would pass the cell's or the notebook's output limit (else they count)."""
-        if self._kept + size > self.output_limit or self._total + size > self.notebook_output_limit:
-            self._cut += size
-            return True
-        self._kept += size
-        self._total += size
-        return False
-
     def output(self, outs, msg, display_id, cell_index):
-        if self._over(message_size(msg)):
+        if self._budget.over(message_size(msg)):
             if msg["msg_type"] != "error":
                 return None
             content = msg["content"]  # an error still counts (it decides nothing now), but cut to its name
@@ -470,13 +417,13 @@ class GuardedExecute(Execute):
 
     def _update_display_id(self, display_id, msg):
         """A display updated again (`display_id`): what it carries counts against the limit too."""
-        if self._over(message_size(msg)):
+        if self._budget.over(message_size(msg)):
             return None
         return super()._update_display_id(display_id, msg)
 
     def handle_comm_msg(self, outs, msg, cell_index):
         """Widget messages are counted, never kept: grading needs no widget state."""
-        self._cut += message_size(msg)
+        self._budget.discard(message_size(msg))
 
     execute_cell = run_sync(async_execute_cell)
 

@@ -81,8 +81,9 @@ class ClassGrading(Application):
     @property
     def classes(self):  # --help-all lists the settings of the grading itself too
         from .execute import GuardedExecute
+        from .learner_code import ReadLearnerCode
         from .sandbox import SandboxedKernelManager
-        return [ClassGrading, GuardedExecute, SandboxedKernelManager]
+        return [ClassGrading, ReadLearnerCode, GuardedExecute, SandboxedKernelManager]
 
     aliases = {"workers": "ClassGrading.workers", "student": "ClassGrading.students",
                "timeout": "ClassGrading.timeout", "memory": "ClassGrading.memory", "threads": "ClassGrading.threads",

@@ -20,7 +20,7 @@ import random
 import types
 
 from coursekit.checks import judging
-from coursekit.own_work import python_text
+from coursekit.reading import bound_anywhere, python_text
 
 from . import kernel_side
 
@@ -108,10 +108,7 @@ class Judge:
         for name in self._learner_names:
             self.ns.pop(name, None)
         self._learner_names = set()
-        stored = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-        stored |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef))}
-        stored |= {(a.asname or a.name).split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
-                   for a in n.names}
+        stored = bound_anywhere(tree)
         wanted = sorted({n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
                         - stored - set(self.ns) - set(dir(builtins)))
         if not wanted:

@@ -163,12 +163,18 @@ def own_work_guards():
         classes[identity(cls)] = cls
         return cls
 
-    def mine(obj, name):
+    def theirs(kind):  # a class of the learner's whose classes above it are all theirs too (or object)
+        return identity(kind) in classes and all(identity(k) in classes or k is object for k in get(kind, "__mro__"))
+
+    def mine(obj, name, strict=False):
         if kind_of(obj) is proxy_kind:  # super(): the instance or class it stands for
             obj = get(obj, "__self__")
         held = stored.get(identity(obj))
-        return (identity(kind_of(obj)) in classes or identity(obj) in classes
-                or (held is not None and held[0] is obj and name in held[1]))
+        if held is not None and held[0] is obj and name in held[1]:
+            return True
+        if strict:  # a name library classes have too: only where no library class can give it
+            return theirs(kind_of(obj)) or (identity(obj) in classes and theirs(obj))
+        return identity(kind_of(obj)) in classes or identity(obj) in classes
 
     def refuse(obj, name):
         raise AttributeError(f"own work: .{name} was read on a {kind_of(obj).__name__}, which is not an object of "
@@ -176,30 +182,32 @@ def own_work_guards():
                              f"your class) or on an object you set .{name} on")
 
     class Own:
-        __slots__ = ("obj",)
+        __slots__ = ("obj", "strict")
 
-        def __init__(self, obj):
-            self.obj = obj
+        def __init__(self, obj, strict=False):
+            self.obj, self.strict = obj, strict
 
         def __getitem__(self, name):
-            if not mine(self.obj, name):
+            if not mine(self.obj, name, self.strict):
                 refuse(self.obj, name)
             return get(self.obj, name)
 
         def get(self, name, default):
-            return self[name] if mine(self.obj, name) else default
+            return self[name] if mine(self.obj, name, self.strict) else default
 
         def __setitem__(self, name, value):
             put(self.obj, name, value)
-            if identity(kind_of(self.obj)) not in classes:
-                stored.setdefault(identity(self.obj), (self.obj, set()))[1].add(name)
+            stored.setdefault(identity(self.obj), (self.obj, set()))[1].add(name)
 
         set = __setitem__
 
         def __delitem__(self, name):
-            if not mine(self.obj, name):
+            if not mine(self.obj, name, self.strict):
                 refuse(self.obj, name)
             remove(self.obj, name)
+            held = stored.get(identity(self.obj))
+            if held is not None:  # what is left is no longer what their code set
+                held[1].discard(name)
 
     return Own, own_class
 

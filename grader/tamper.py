@@ -9,10 +9,12 @@
   of the locked cells (what the checks call) or one of the grader's names;
 - `imports_not_installed`: a module that the learner's code imports and the grader's environment
   lacks (one the learner's code would write at run time, whose code no check reads);
-- `bound_names`: the names a cell binds at its top level.
+Each reads the code through the student kit's coursekit/reading.py, as the own-work rule does.
 """
 import ast
 import importlib.util
+
+from coursekit.reading import defined_or_imported, import_paths, import_table, parse
 
 
 def protected_modules(sources):
@@ -42,34 +44,15 @@ def import_aliases(sources, protected):
     """{name: module path} for the imports in `sources` (plus torch/builtins under their own names)."""
     aliases = {m.split(".")[0]: m.split(".")[0] for m in protected}
     aliases["__builtins__"] = "builtins"
-    for tree in _trees(sources):
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    aliases[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for a in node.names:
-                    aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+    aliases.update(import_table(_trees(sources)))
     return aliases
 
 
 def _trees(sources):
     for source in sources:
-        tree = _parse(source)
+        tree = parse(source)
         if tree is not None:
             yield tree
-
-
-def _parse(source):
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-        source = TransformerManager().transform_cell(source)  # %magics and !commands to Python
-    except Exception:
-        pass
-    try:
-        return ast.parse(source)
-    except SyntaxError:
-        return None
 
 
 def _protected(path, protected):
@@ -88,7 +71,7 @@ def _resolve(node, aliases):
 
 def tampering_in_code(source, aliases, protected, locked_names=()):
     """What `source` (a learner's cell) does to what the tests rely on: a list of short phrases."""
-    tree = _parse(source)
+    tree = parse(source)
     if tree is None:
         return []
     found = []
@@ -150,30 +133,7 @@ def _targets(target):
 
 def locked_callables(sources):
     """Names the locked cells bind to imports, functions and classes: what the tests call."""
-    names = set()
-    for tree in _trees(sources):
-        for node in tree.body:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names.update((a.asname or a.name).split(".")[0] for a in node.names)
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-    return names
-
-
-def bound_names(source):
-    """The names a cell binds at its top level (defs, classes, assignments, imports)."""
-    tree = _parse(source)
-    if tree is None:
-        return set()
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        else:
-            names.update(n.id for n in ast.walk(node) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
-    return names
+    return set().union(*(defined_or_imported(tree) for tree in _trees(sources)))
 
 
 def imports_not_installed(learner_cells):
@@ -181,7 +141,7 @@ def imports_not_installed(learner_cells):
     the learner's code writes at run time, whose code no check reads."""
     found = []
     for cell_name, source in learner_cells:
-        tree = _parse(source)
+        tree = parse(source)
         for node in ast.walk(tree) if tree else []:
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                      else [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level
@@ -200,20 +160,16 @@ def rebinds_locked_names(learner_cells, locked_sources):
     again what a locked cell imported under the same name is fine."""
     imports, relied_on = {}, {"learner_call", "__course_grader__", "get_ipython", "__builtins__"}
     for source in locked_sources:
-        tree = _parse(source)
+        tree = parse(source)
         for node in tree.body if tree else []:
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    imports[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-            elif isinstance(node, ast.ImportFrom):
-                for a in node.names:
-                    imports[a.asname or a.name] = f"{node.module}.{a.name}"
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                imports.update(import_paths(node))
         relied_on |= {n.name for n in (tree.body if tree else [])
                       if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
     relied_on |= set(imports) | {"OWN_WORK"}
     found = []
     for cell_name, source in learner_cells:
-        tree = _parse(source)
+        tree = parse(source)
         if tree is None:
             continue
         for name, node in _bindings(tree):

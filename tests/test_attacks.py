@@ -100,7 +100,7 @@ def grade(course, assignment, students, label, out):
     """`./course grade` for `students`, watched: its exit code, output, and the largest grader process and log."""
     env = dict(os.environ, PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
     cmd = [sys.executable, "-m", "grader.grade", assignment, "--workers", "2", "--timeout", "10", "--memory", str(MEMORY),
-           "--GuardedExecute.checked_code_only=False"]  # every cell runs whole: the guards are what is tested
+           "--ReadLearnerCode.checked_code_only=False"]  # every cell runs whole: the guards are what is tested
     for s in students:
         cmd += ["--student", s]
     with open(out / f"{label}.stdout", "w") as so, open(out / f"{label}.stderr", "w") as se:

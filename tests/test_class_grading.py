@@ -38,7 +38,7 @@ CHEATS = [name for name in HOSTILE if name.startswith(("patches-", "equals-"))] 
 def grade(course, *args):
     """`./course grade` as `python -m grader.grade` (the environment is this one); returns its output."""
     cmd = [sys.executable, "-m", "grader.grade", ASSIGNMENT, "--timeout", str(CELL_TIMEOUT), "--memory", str(MEMORY),
-           "--GuardedExecute.checked_code_only=False", *args]  # every cell runs whole: the guards are what is tested
+           "--ReadLearnerCode.checked_code_only=False", *args]  # every cell runs whole: the guards are what is tested
     proc = subprocess.run(cmd, cwd=course, capture_output=True, text=True, timeout=3600)
     assert proc.returncode == 0, f"grade failed:\n{proc.stdout[-5000:]}\n{proc.stderr[-5000:]}"
     return proc.stdout
@@ -193,7 +193,7 @@ def test_stuck_grading_is_killed_with_its_kernel(tmp_path, monkeypatch):
     hand_in(course, "sleeps", HOSTILE["sleeps"][0](course))
     app = class_grade.ClassGrading()
     app.initialize([ASSIGNMENT, f"--root={course}", "--timeout=600", f"--memory={MEMORY}", "--workers=1",
-                    "--GuardedExecute.checked_code_only=False"])
+                    "--ReadLearnerCode.checked_code_only=False"])
     coursedir = class_grade.load_course(app)
     shared = class_grade.shared_inputs(app, coursedir, ASSIGNMENT, [Path(NOTEBOOK).stem], tmp_path)
     stage = tmp_path / "stage"
@@ -254,7 +254,7 @@ def test_ctrl_c_then_again_finishes_the_class(tmp_path, honest_alone):
     for name, build in learners.items():
         hand_in(course, name, build(course))
     cmd = [sys.executable, "-m", "grader.grade", ASSIGNMENT, "--timeout", str(CELL_TIMEOUT), "--memory", str(MEMORY),
-           "--GuardedExecute.checked_code_only=False", "--workers", "1"]  # as grade() runs it, but for the workers
+           "--ReadLearnerCode.checked_code_only=False", "--workers", "1"]  # as grade() runs it, but for the workers
     proc = subprocess.Popen(cmd, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     first = ""
     while not first.startswith("[1/"):

@@ -97,7 +97,7 @@ def cluster(tmp_path_factory):
 
 def grade(course, *args, **kw):
     cmd = [sys.executable, "-m", "grader.grade", ASSIGNMENT, "--timeout", str(CELL_TIMEOUT), "--memory", str(MEMORY),
-           "--GuardedExecute.checked_code_only=False", *args]  # every cell runs whole: the guards are what is tested
+           "--ReadLearnerCode.checked_code_only=False", *args]  # every cell runs whole: the guards are what is tested
     return subprocess.Popen(cmd, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
@@ -134,7 +134,7 @@ def serial_class(tmp_path_factory):
     course = scratch_course(tmp_path_factory.mktemp("serial"), [ASSIGNMENT])
     config = course / "nbgrader_config.py"
     config.write_text(config.read_text() + f"\nc.Execute.timeout = {CELL_TIMEOUT}\n"
-                      f"c.SandboxedKernelManager.memory = {MEMORY}\nc.GuardedExecute.checked_code_only = False\n")
+                      f"c.SandboxedKernelManager.memory = {MEMORY}\nc.ReadLearnerCode.checked_code_only = False\n")
     for name in SERIAL:
         hand_in(course, name, build(course, name))
     nbgrader("autograde", ASSIGNMENT, cwd=course, check=False)

@@ -2,6 +2,7 @@
 (grader/notebook.py) as nbgrader marks them, what the tamper check protects (grader/tamper.py),
 derived from the notebook rather than listed, and the course's registry of assignments
 (grader/course.py)."""
+import json
 from pathlib import PurePosixPath
 
 import nbformat
@@ -233,3 +234,42 @@ def test_a_task_dask_loses_with_its_workers_is_sent_again_never_graded_blank(tmp
     assert [t["student"] for t in runner.sent].count("always") == grade.LOST_TRIES
     assert not any(t.get("reason") for t in runner.sent), "a lost task is never sent as the blank copy"
     assert runner.lost_calls == 1 + grade.LOST_TRIES
+
+
+def test_the_output_budget_cuts_a_cell_and_the_notebook():
+    from grader.outcome import OutputBudget
+    budget = OutputBudget(cell_limit=10, notebook_limit=25)
+    assert [budget.over(4), budget.over(4), budget.over(4)] == [False, False, True]  # the cell's 10 bytes
+    assert "cut this cell's output" in budget.note() and budget.problem("'x'").startswith("cell 'x' sent back")
+    budget.new_cell()
+    assert budget.note() is None and [budget.over(10), budget.over(10)] == [False, True]  # the notebook's 25
+    budget.new_cell()
+    assert budget.over(8) and budget.cut == 8 and budget.total == 18
+
+
+def test_the_notebook_report_puts_tampering_first_and_writes_one_line(tmp_path):
+    from grader.outcome import NotebookReport
+    report = NotebookReport(str(tmp_path / "r.jsonl"), "ada/a/a", problems=["p1"], tampering=[f"t{i}" for i in range(7)])
+    report.problem("p2")
+    problems = report.finish()
+    assert problems[0].startswith("changes what the tests rely on") and "and 2 more" in problems[0]
+    assert problems[1:] == ["p1", "p2"]
+    assert json.loads((tmp_path / "r.jsonl").read_text()) == {"notebook": "ada/a/a", "problems": problems,
+                                                              "cell_seconds": 0.0}
+
+
+def test_guarded_execute_needs_what_read_learner_code_found(tmp_path):
+    """The kernel's side runs on the findings of the code's side: without them, a message that says
+    how to chain the two, and nothing runs."""
+    from grader.execute import GuardedExecute
+    from grader.learner_code import KEY, ReadLearnerCode
+    nb = nbformat.read(ROOT / "source" / "loss_functions" / "loss_functions.ipynb", as_version=4)
+    execute = GuardedExecute(sandbox=False, secret_file=str(tmp_path / "secret"))
+    with pytest.raises(RuntimeError, match="put ReadLearnerCode before GuardedExecute"):
+        execute.preprocess(nb, {})
+    _, resources = ReadLearnerCode().preprocess(nb, {"nbgrader": {}})
+    findings = resources[KEY]
+    assert findings.tampering == () and findings.own_work == {} and findings.run_sources
+    _, resources = ReadLearnerCode(checked_code_only=False).preprocess(nb, {})
+    whole = resources[KEY].run_sources  # every statement, the reference solutions' too
+    assert all(whole[name] for name in whole) and set(whole) >= set(findings.run_sources)

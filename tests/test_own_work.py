@@ -14,7 +14,7 @@ from conftest import ROOT
 from grader.course import assignments
 from grader.notebook import is_learner_cell, is_test_cell
 from coursekit import own_work
-from coursekit.own_work import python_text
+from coursekit.reading import python_text
 from coursekit.own_work import GUARD, GUARD_CLASS, Allowed, VOCABULARIES, embedded_data, names_the_checks_read, notebook_plan, own_work_lists
 from kit.honest import HONEST, SCRATCH
 
@@ -878,7 +878,65 @@ def test_the_guards_names_are_never_the_learners(source):
 
 
 # Every later round of the red team: the attack is named, with its words, for the graded function.
-LATER_ROUNDS = ROUND_THREE + ROUND_FOUR + ROUND_FIVE + ROUND_SIX + ROUND_SEVEN + STATIC_EIGHT
+# The red team's eighth round: a def of a built-in's name, deleted again through `global` (or read by
+# a class body before it binds it), gave back Python's eval and getattr; assigning __class__ swapped a
+# library object into the learner's own class, past the guard; a wildcard entry (torch.special.*)
+# walked into the attributes of a class the module re-exports (torch.special.Tensor.storage).
+ROUND_NINE = [
+    ("own_builtin_deleted_by_a_global", A, "cross_entropy_solution",
+     "def eval(text):\n    return None\n\n\ndef restore():\n    global eval\n    del eval\n\n\nrestore()\n\n\n"
+     "def cross_entropy(logits, target):\n    return eval('F.cross_entropy')(logits, target)\n",
+     "cross_entropy", "uses eval, which is also Python's or IPython's eval"),
+    ("own_getattr_deleted_by_a_global", A, "mse_loss_solution",
+     "def getattr(obj, name):\n    return None\n\n\ndef restore():\n    global getattr\n    del getattr\n\n\nrestore()\n\n\n"
+     "def mse_loss(pred, target):\n    cheat = lambda: 0\n    return getattr(cheat, '__globals__')['F'].mse_loss(pred, target)\n",
+     "mse_loss", "uses the attribute .__globals__"),
+    ("class_body_reads_the_builtin_before_binding_it", A, "cross_entropy_solution",
+     "def eval(text):\n    return None\n\n\nclass Impl:\n    fn = eval('F.cross_entropy')\n    eval = None\n\n\n"
+     "def cross_entropy(logits, target):\n    return Impl.fn(logits, target)\n", "cross_entropy",
+     "uses eval, which is also Python's or IPython's eval"),
+    ("class_swapped_to_an_own_subclass", M, "train_one_epoch_solution",
+     _TRAIN_ONE_EPOCH.format(peek="loader.collate_fn").replace(
+         "    return", "    class Peek(type(loader)):\n        collate_fn = None\n    loader.__class__ = Peek\n    return"),
+     "train_one_epoch", "uses the attribute .__class__"),
+    ("wildcard_walks_into_tensor_storage", A, "mse_loss_solution",
+     "def mse_loss(pred, target):\n    torch.special.Tensor.storage(pred).type('colorsys.x')\n"
+     "    return ((pred - target) ** 2).mean()\n", "mse_loss", "uses .storage"),
+    ("type_makes_a_class_with_any_hook", A, "mse_loss_solution",
+     "Meta = type('Meta', (type,), {'__instancecheck__': lambda cls, value: True})\n\n\n"
+     "def mse_loss(pred, target):\n    assert isinstance(pred, Meta('Anything', (), {}))\n"
+     "    return ((pred - target) ** 2).mean()\n", "mse_loss", "uses type() to make a class"),
+]
+
+LATER_ROUNDS = ROUND_THREE + ROUND_FOUR + ROUND_FIVE + STATIC_EIGHT + ROUND_NINE
+
+
+# Rounds six and seven, now refused where they run: a name the learner "stores" in dead code that a
+# library class has too (a storage's .type(), which imports a dotted name; an AttributeError's .obj;
+# an array's .ctypes) is read, when graded, only on an object whose classes are all the learner's.
+def _call_loss(name):
+    import torch
+    return lambda ns: ns[name](torch.randn(3, 4), torch.tensor([0, 1, 2]) if name == "cross_entropy" else torch.randn(3, 4))
+
+
+def _call_sgd(ns):
+    import torch
+    ns["MySGD"]([torch.nn.Parameter(torch.ones(2))], lr=0.1)
+
+
+REFUSED_WHEN_RUN = [(case[0], case[1], case[2], case[3], case[4],
+                     _call_sgd if case[4] == "MySGD" else _call_loss(case[4])) for case in ROUND_SIX + ROUND_SEVEN]
+
+
+@pytest.mark.parametrize("case", REFUSED_WHEN_RUN, ids=[a[0] for a in REFUSED_WHEN_RUN])
+def test_a_library_name_of_the_learners_is_refused_on_a_library_object_when_graded(case):
+    _, assignment, cell, source, name, call = case
+    found, ns = graded_namespace(assignment, replaced(assignment, cell, source))
+    if name in found:  # refused already by the static rule (the class that names them is not reached)
+        assert name not in ns
+        return
+    with pytest.raises(AttributeError, match=r"^own work: \."):
+        call(ns)
 
 
 @pytest.mark.parametrize("case", LATER_ROUNDS, ids=[a[0] for a in LATER_ROUNDS])
@@ -908,8 +966,19 @@ HONEST_OWN_OBJECTS = [  # the learner's own objects: state records, class consta
 ]
 
 
+HONEST_LIBRARY_NAMES = [  # an own attribute name that a library class has too (Tensor.inner), on a plain class
+    (O, "my_sgd_solution", "class MySGD:\n    def __init__(self, params, lr, momentum=0.0):\n        self.params = list(params)\n"
+     "        self.lr, self.momentum = lr, momentum\n        self.total = 0\n        self.inner = [None] * len(self.params)\n\n"
+     "    def zero_grad(self):\n        for p in self.params:\n            p.grad = None\n\n    @torch.no_grad()\n"
+     "    def step(self):\n        self.total += 1\n        for i, p in enumerate(self.params):\n            if p.grad is None:\n"
+     "                continue\n            if self.momentum and self.inner[i] is not None:\n"
+     "                self.inner[i] = self.momentum * self.inner[i] + p.grad\n            else:\n"
+     "                self.inner[i] = p.grad.clone()\n            p -= self.lr * (self.inner[i] if self.momentum else p.grad)\n"),
+]
+
+
 # What Python's scopes, class bodies and bindings do allow, kept.
-HONEST_EDGES = HONEST_SCOPES + HONEST_CLASS_BODIES + HONEST_BINDINGS + HONEST_OWN_OBJECTS
+HONEST_EDGES = HONEST_SCOPES + HONEST_CLASS_BODIES + HONEST_BINDINGS + HONEST_OWN_OBJECTS + HONEST_LIBRARY_NAMES
 
 
 def test_the_learners_own_objects_work_when_graded():
@@ -917,9 +986,10 @@ def test_the_learners_own_objects_work_when_graded():
     read through the guard, as graded."""
     import torch
     sgd = HONEST_OWN_OBJECTS[0][2]
+    inner = HONEST_LIBRARY_NAMES[0][2]
     on_params = sgd.replace("slot = self.slots[id(p)]", "slot = p").replace("assert isinstance(slot, Slot)", "pass")
     on_params = on_params.replace("slot.velocity is None", "not hasattr(slot, 'velocity') or slot.velocity is None")
-    for source in (sgd, on_params):
+    for source in (sgd, on_params, inner):
         found, ns = graded_namespace(O, replaced(O, "my_sgd_solution", source))
         assert found == {} and "__own__(" in notebook_plan(replaced(O, "my_sgd_solution", source), locked(O),
                                                            checks_of(O))[1]["my_sgd_solution"]
@@ -947,3 +1017,11 @@ def test_honest_edge_cases_are_accepted(case):
     assignment, cell, source = case
     found, _ = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
     assert found == {}, found
+
+
+def test_the_kernel_installs_the_guards_under_the_names_the_rewritten_code_calls():
+    from grader import kernel_side
+    ns = {}
+    kernel_side.install_guards(ns)
+    assert set(ns) == {GUARD, GUARD_CLASS}
+    assert f"module.install_guards(get_ipython().user_ns)" in kernel_side.install_code()

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 
 import coursekit
-from coursekit.own_work import python_text
+from coursekit.reading import python_text
 from grader.course import ROOT, assignments
 from grader.notebook import HIDDEN_TESTS
 

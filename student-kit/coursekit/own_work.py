@@ -43,6 +43,8 @@ import builtins
 import copy
 import re
 
+from .reading import captures, import_paths, module_level_names, python_text, read_cell
+
 __all__ = ["embedded_data", "grading_plan", "notebook_plan", "own_work_lists", "names_the_checks_read", "VOCABULARIES", "read_cell"]
 
 MAX_REASONS = 5
@@ -60,7 +62,7 @@ def _introspection():
 
 
 INTROSPECTION = _introspection()
-HARMLESS_DUNDERS = {"__init__", "__name__", "__qualname__", "__class__", "__doc__"}
+HARMLESS_DUNDERS = {"__init__", "__name__", "__qualname__", "__doc__"}  # not __class__: assigned, it swaps the class
 NAME_BUILTINS = {"getattr", "setattr", "hasattr", "delattr"}
 # Names the kernel's namespace holds before the learner's code runs: Python's built-ins and IPython's
 # (its history, its shell, `_1`, `_i1`, ...). A learner's name that is also one of these is theirs
@@ -84,7 +86,7 @@ _PYTHON_BUILTINS = [
     "AssertionError", "ZeroDivisionError", "ArithmeticError", "StopIteration", "AttributeError",
 ]
 _PYTHON_METHODS = [
-    "collections.defaultdict", "collections.OrderedDict", "collections.deque", "collections.Counter", "itertools.*",
+    "collections.defaultdict", "collections.OrderedDict", "collections.deque", "collections.Counter", "itertools.*", "itertools.chain.from_iterable",
     "typing.Optional", "typing.List", "typing.Dict", "typing.Tuple", "typing.Iterable", "typing.Iterator",
     "typing.Sequence", "typing.Union", "typing.Callable", "typing.Any",
     ".append", ".extend", ".insert", ".pop", ".get", ".items", ".keys", ".values", ".setdefault", ".update",
@@ -157,25 +159,6 @@ VOCABULARIES = {
 
 # ----------------------------------------------------------------------------------------------
 # Reading a cell
-
-def python_text(source):
-    """A cell's source with IPython's syntax (`%magic`, `!shell`, `x?`) turned into Python, as the kernel runs it."""
-    try:
-        from IPython.core.inputtransformer2 import TransformerManager
-        return TransformerManager().transform_cell(source)
-    except Exception:  # IPython could not read it: the kernel could not either
-        return source
-
-
-def read_cell(source):
-    """(tree, None) for a cell's source, IPython's syntax turned into Python first, or (None, why)."""
-    try:
-        return ast.parse(python_text(source)), None
-    except SyntaxError as e:
-        return None, f"does not parse ({e.msg}, line {e.lineno})"
-    except (RecursionError, MemoryError, ValueError):
-        return None, "cannot be read (nested too deeply)"
-
 
 def own_work_lists(locked):
     """The OWN_WORK dict that the locked cells (sources) define, read from their constant
@@ -303,7 +286,7 @@ class _Names(_Scoped):
             self.unit.effects.add(node.id)  # a `global` name a function binds
 
     def _capture(self, node):  # a match pattern's capture binds a name
-        for name in _captures(node):
+        for name in captures(node):
             if not self._local(name):
                 (self.unit.effects if self.scopes else self.unit.binds).add(name)
         self.generic_visit(node)
@@ -418,46 +401,9 @@ def _bound_here(node):
     return names
 
 
-def _captures(pattern):
-    if isinstance(pattern, (ast.MatchAs, ast.MatchStar)) and pattern.name:
-        return [pattern.name]
-    if isinstance(pattern, ast.MatchMapping) and pattern.rest:
-        return [pattern.rest]
-    return []
-
-
-def _module_level_names(tree):
-    """The names a cell binds at its top level (under `if`, `for`, `try`, ... too), not those of the
-    functions and classes it defines, which are theirs."""
-    names, stack = set(), list(tree.body)
-    while stack:
-        n = stack.pop()
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(n.name)
-            continue
-        if isinstance(n, (ast.Lambda, *_COMPREHENSIONS)):
-            continue
-        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
-            names.add(n.id)
-        names |= set(_captures(n))
-        stack.extend(ast.iter_child_nodes(n))
-    return names
-
-
 def _add_paths(modules, node):
-    for name, path in _import_paths(node).items():
+    for name, path in import_paths(node).items():
         modules.setdefault(name, set()).add(path)
-
-
-def _import_paths(node):
-    """{bound name: module path or dotted name} for an import statement."""
-    found = {}
-    for a in node.names:
-        if isinstance(node, ast.Import):
-            found[a.asname or a.name.split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
-        elif node.module and not node.level and a.name != "*":
-            found[a.asname or a.name] = f"{node.module}.{a.name}"
-    return found
 
 
 # ----------------------------------------------------------------------------------------------
@@ -477,8 +423,11 @@ class Program:
                     if isinstance(n, (ast.Import, ast.ImportFrom)):
                         _add_paths(self.modules, n)
             if tree is not None:
-                self.locked |= _module_level_names(tree)
+                self.locked |= module_level_names(tree)
         self.locked -= set(self.modules)
+        # what the locked cells' classes define: names of objects the learner's code did not write
+        self.locked_attrs = {n for source in locked for tree in [read_cell(source)[0]] if tree is not None
+                             for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for n in _local_names(c)}
         self.locked_modules = set(self.modules)
         self.cells = []
         for cell, source in cells:
@@ -494,15 +443,10 @@ class Program:
                     if isinstance(n, (ast.Import, ast.ImportFrom)):
                         _add_paths(self.modules, n)
         # the learner's own globals: what their cells bind. A name the kernel holds before they run
-        # (Python's built-ins, IPython's, a locked cell's, a double-underscore name) is theirs only
-        # when their own def or class binds it: `x: T`, `if False: x = 0` or `for x in []` bind
-        # nothing, and leave the kernel's (`_own`)
+        # (Python's built-ins, IPython's, a locked cell's, a double-underscore name) is never theirs,
+        # whatever binds it: `x: T`, `if False: x = 0`, `for x in []` bind nothing, and a def of that
+        # name can be deleted again (`_own`)
         self.own = set().union(*(u.binds for u in self.units)) if self.units else set()
-        # names only the learner's own defs and classes bind: a name an assignment binds may still
-        # stand for Python's built-in or a locked cell's helper of that name (`eval = eval`)
-        code = {u.node.name for u in self.units if isinstance(u.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-        self.own_code = {n for n in code if not any(n in u.binds for u in self.units
-                                                     if not isinstance(u.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))}
         # the names the learner's classes have (a class pattern of one of these reads its own attributes)
         self.classes = {n.name for u in self.units for n in ast.walk(u.node) if isinstance(n, ast.ClassDef)}
         for u in self.units:  # a module is not the learner's object to change (the check reports a change of one)
@@ -565,7 +509,8 @@ def _dunder(name):
 def _only_modules_under(prefix, dotted):
     """Whether `dotted`, under the allowed `prefix`, is neither a module that is not itself under
     `prefix` on its way (a module re-exports what it imports: `matplotlib.pyplot.sys`), nor a module
-    at its end (a module is no value), nor a name the module does not have."""
+    at its end (a module is no value), nor a name the module does not have, nor an attribute of what
+    a module holds (a class's or a function's: only the part's list allows those)."""
     import importlib
     import types
     try:
@@ -574,6 +519,8 @@ def _only_modules_under(prefix, dotted):
         return False
     path = prefix
     for part in dotted[len(prefix) + 1:].split("."):
+        if not isinstance(value, types.ModuleType):  # an attribute of a class or function the module holds
+            return False  # (torch.special.Tensor.storage, torch.linalg.LinAlgError.args): not under the prefix
         path += "." + part
         try:
             value = getattr(value, part)
@@ -650,11 +597,12 @@ class _Check(_Scoped):
 
     def _own(self, name):
         """Whether the global `name` is surely the learner's own: bound by their code, and not also
-        the name of a locked cell's helper or (unless only their defs and classes bind it) of a
-        built-in or IPython's; never a double-underscore name (Python's and IPython's own)."""
+        the name of a locked cell's helper, of a built-in or of IPython's (even a def of theirs of
+        that name can be deleted again, `global eval; del eval`, or read before a class body binds
+        it, and the built-in is back); never a double-underscore name (Python's and IPython's own)."""
         if name not in self.p.own or name in self.p.locked or _dunder(name):
             return False
-        return name in self.p.own_code or not (name in BUILTIN_NAMES or IPYTHON_NUMBERED.fullmatch(name))
+        return not (name in BUILTIN_NAMES or IPYTHON_NUMBERED.fullmatch(name))
 
     def visit_Name(self, node):
         name = node.id
@@ -715,12 +663,14 @@ class _Check(_Scoped):
             self.report(node, f"uses the attribute .{attr} (a name starting with _)")
         elif attr in INTROSPECTION:
             self.report(node, f"uses the attribute .{attr} (Python's introspection)")
-        elif not (store or attr in self.allowed.attrs or attr in HARMLESS_DUNDERS
-                  or (attr in self.own_attrs and (attr not in library_attributes() or attr in OWN_ALSO_LIBRARY))):
+        elif not (store or attr in self.allowed.attrs or attr in HARMLESS_DUNDERS or attr in self.own_attrs):
             self.report(node, f"uses .{attr}")
 
     def visit_Call(self, node):
         func = node.func
+        if isinstance(func, ast.Name) and func.id == "type" and (len(node.args) != 1 or node.keywords) \
+                and self._module("type") is None and not self._local_here("type"):
+            self.report(node, "uses type() to make a class (write a class statement)")
         if isinstance(func, ast.Name) and func.id in NAME_BUILTINS and self._module(func.id) is None \
                 and not self._local_here(func.id) and not self._own(func.id):
             if func.id not in self.allowed.names:
@@ -833,6 +783,8 @@ def library_attributes():
                       ctypes.Structure, ctypes.Union, ctypes.c_long, ctypes.c_void_p, ctypes.c_char_p]
         except ImportError:
             pass
+        from . import checks, probes  # the student kit's own classes, which the locked cells hand the checks
+        kinds += [v for module in (checks, probes) for v in vars(module).values() if isinstance(v, type)]
         kinds += [type(kind) for kind in kinds]  # and their metaclasses (ctypes' from_address is one's)
         _LIBRARY.append({n for kind in kinds for n in dir(kind) if not n.startswith("_")})
     return _LIBRARY[0]
@@ -865,33 +817,36 @@ class _Guard(ast.NodeTransformer):
     """What runs when graded: each read, write or delete of an attribute named in `names` (the learner's
     own attribute names that their part's list does not allow) goes through GUARD, which refuses a read
     unless the object is an instance of the learner's class, the class itself, or an object their code
-    set that attribute on. The static rule cannot tell `slot.m` on their own record from the same name on
+    set that attribute on; a name in `strict` (one a library class or a locked cell's class has too,
+    `.inner`, `.storage`) only where the object's classes are all the learner's, or their code set it. The static rule cannot tell `slot.m` on their own record from the same name on
     a library object that has it as an instance attribute (in no class's dir()); this can. Every class
     their code defines is recorded, as the class statement makes it (the innermost decorator)."""
 
-    def __init__(self, names, own_getattr=False):
-        self.names, self.own_getattr = names, own_getattr
+    def __init__(self, names, strict=()):
+        self.names, self.strict = names, strict
 
-    def _proxy(self, value):
-        return ast.Call(func=ast.Name(GUARD, ast.Load()), args=[value], keywords=[])
+    def _proxy(self, value, name):
+        strict = [ast.Constant(True)] if name in self.strict else []
+        return ast.Call(func=ast.Name(GUARD, ast.Load()), args=[value] + strict, keywords=[])
 
     def visit_Attribute(self, node):
         self.generic_visit(node)
         if node.attr not in self.names:
             return node
-        return ast.copy_location(ast.Subscript(value=self._proxy(node.value), slice=ast.Constant(node.attr),
+        return ast.copy_location(ast.Subscript(value=self._proxy(node.value, node.attr), slice=ast.Constant(node.attr),
                                                ctx=node.ctx), node)
 
     def visit_Call(self, node):
         self.generic_visit(node)
         f, a = node.func, node.args
-        if (self.own_getattr or not isinstance(f, ast.Name) or f.id not in ("getattr", "setattr") or node.keywords
+        if (not isinstance(f, ast.Name) or f.id not in ("getattr", "setattr") or node.keywords
                 or len(a) < 2 or not isinstance(a[1], ast.Constant) or a[1].value not in self.names):
             return node
         if f.id == "getattr" and len(a) == 2:
-            new = ast.Subscript(value=self._proxy(a[0]), slice=a[1], ctx=ast.Load())
+            new = ast.Subscript(value=self._proxy(a[0], a[1].value), slice=a[1], ctx=ast.Load())
         elif len(a) == 3:
-            new = ast.Call(func=ast.Attribute(self._proxy(a[0]), "get" if f.id == "getattr" else "set", ast.Load()),
+            new = ast.Call(func=ast.Attribute(self._proxy(a[0], a[1].value), "get" if f.id == "getattr" else "set",
+                                              ast.Load()),
                            args=[a[1], a[2]], keywords=[])
         else:
             return node
@@ -909,11 +864,13 @@ class _Guard(ast.NodeTransformer):
 ANSWERS = ["@python"]  # what a name the checks read and OWN_WORK does not list may use (a quiz's answer)
 
 
-def grading_plan(cells, locked, own_work, answers=()):
+def grading_plan(cells, locked, own_work, answers=(), whole=False):
     """(violations, sources) for the learner's `cells` ([(cell name, source)]), the locked cells'
     sources `locked`, `own_work` ({graded name: [entries]}) and `answers` (other names the checks
     read from the kernel, held to ANSWERS): {name: [reasons]} for each name whose code uses what its
-    list does not allow, and {cell name: the source that runs when graded}, the other lines blank."""
+    list does not allow, and {cell name: the source that runs when graded}, the other lines blank.
+    With `whole`, every statement runs (a cell that does not parse, as written), the checked ones
+    guarded all the same."""
     program = Program(cells, locked)
     lists = dict(own_work)
     for name in answers:
@@ -936,24 +893,29 @@ def grading_plan(cells, locked, own_work, answers=()):
                 reasons.append(f"cell {cell} {why}")
         if reasons:
             violations[name] = list(dict.fromkeys(reasons))[:MAX_REASONS]
+    # an own attribute name that a library class or a locked cell's class also has is read only on an
+    # object whose classes are all the learner's (what it gives there is surely theirs)
+    strict = (library_attributes() | program.locked_attrs) - OWN_ALSO_LIBRARY
     sources = {}
     for cell, _ in program.cells:  # what runs is written from the checked syntax trees, never copied from the text
         lines = []
         for u in program.units:
-            if u.cell == cell and id(u) in runs:
+            if u.cell == cell and (id(u) in runs or whole):
                 lines += [""] * (u.first - 1 - len(lines))  # each statement on its own line where it can
-                lines += ast.unparse(_Guard(guarded[id(u)], "getattr" in program.own).visit(
+                lines += ast.unparse(_Guard(guarded.get(id(u), ()), strict).visit(
                     copy.deepcopy(u.node))).split("\n")
         sources[cell] = "\n".join(lines) + "\n" if lines else ""
+    if whole:
+        sources.update({cell: source for cell, _, source in program.unread})
     return violations, sources
 
 
-def notebook_plan(cells, locked, tests):
+def notebook_plan(cells, locked, tests, whole=False):
     """grading_plan for a notebook: its learner cells [(name, source)], its locked cells' sources and its
     test cells' sources; the lists are the locked cells' OWN_WORK, the answers what else the tests read."""
     own_work = own_work_lists(locked)
     answers = [n for n in names_the_checks_read(tests, locked) if n not in own_work]
-    return grading_plan(cells, locked, own_work, answers)
+    return grading_plan(cells, locked, own_work, answers, whole)
 
 
 def names_the_checks_read(tests, locked):

@@ -7,7 +7,7 @@ from unittest import mock
 
 import nbformat
 
-from coursekit.own_work import python_text
+from coursekit.reading import python_text
 from grader import kernel_side
 from grader.course import ROOT, references
 from grader.judge import Judge
