@@ -363,7 +363,7 @@ class Cluster:
         if missing:
             raise SystemExit(f"grade: the Dask scheduler {app.scheduler} cannot import the course's grader/ package, "
                              "which it needs to read the tasks: start it in the course root with "
-                             "PYTHONPATH=$PWD (see the README's Dask recipe)")
+                             "PYTHONPATH=$PWD (see docs/cluster.md)")
         sandbox = app.config.get("GuardedExecute", {}).get("sandbox", True)
         problems = {w: p for w, p in self.client.run(worker.can_grade_here, sandbox).items() if p}
         if problems:

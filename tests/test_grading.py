@@ -1,4 +1,4 @@
-"""The grading pipeline end to end, through the README's instructor commands, in a scratch
+"""The grading pipeline end to end, through the instructors' guide's commands (docs/instructors.md), in a scratch
 course: full marks for the reference solution, zero for the untouched student copy, and
 common mistakes losing exactly the points of the cells that test them."""
 import csv
@@ -33,8 +33,8 @@ def user_id(assignment, learner):
 
 
 def readme_instructor_commands(assignment):
-    """The README's instructor commands, for `assignment` in place of loss_functions."""
-    text = (ROOT / "README.md").read_text()
+    """The instructors' guide's commands (docs/instructors.md), for `assignment` in place of loss_functions."""
+    text = (ROOT / "docs" / "instructors.md").read_text()
     block = re.search(r"<!-- instructor-commands -->\n```bash\n(.*?)```", text, re.S).group(1)
     return [line.replace("loss_functions", assignment) for line in block.splitlines()
             if line.strip() and not line.lstrip().startswith("#")]
@@ -68,7 +68,7 @@ def canvas_gradebook(assignment, path):
 @pytest.fixture(scope="module", params=assignments())
 def graded(request, course):
     """Every learner of one assignment collected, autograded, given feedback and exported, by the
-    README's commands; returns (course, assignment, {learner: {grade_id: (score, max, needs_manual)}})."""
+    instructors' guide's commands; returns (course, assignment, {learner: {grade_id: (score, max, needs_manual)}})."""
     assignment = request.param
     archive = course / "downloaded" / assignment / "archive"
     archive.mkdir(parents=True)
@@ -76,7 +76,7 @@ def graded(request, course):
     canvas_gradebook(assignment, course / "canvas_gradebook.csv")
     for command in readme_instructor_commands(assignment):
         proc = subprocess.run(command, shell=True, cwd=course, capture_output=True, text=True, timeout=1800)
-        assert proc.returncode == 0, f"README command failed: {command}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        assert proc.returncode == 0, f"docs/instructors.md command failed: {command}\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     ids = {user_id(assignment, learner): learner for learner in learners(assignment)}
     scores = cell_scores(f"sqlite:///{course / 'gradebook.db'}", assignment, list(ids))
     return course, assignment, {ids[student]: cells for student, cells in scores.items()}

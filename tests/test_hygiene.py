@@ -317,3 +317,18 @@ def test_points_are_stated_once_in_the_metadata_and_written_everywhere_from_it(p
     total = int(re.search(r"\| \*\*total\*\* \| \*\*(\d+)\*\* \|", "\n".join(c.source for c in read(path).cells)).group(1))
     assert f'visible_check("{grade_id}", {points + 1})' in text and f'"{grade_id}": {points + 1},' in text
     assert f"| **total** | **{total + 1}** |" in text
+
+
+def test_the_readme_is_short_and_leads_to_each_guide():
+    """The README says what the course is, its modules, the two commands and where to go next; each
+    reader's guide is a file of docs/, linked from it."""
+    readme = (ROOT / "README.md").read_text()
+    assert len(readme.splitlines()) < 150
+    assert "./course lab" in readme and "./course test" in readme
+    for guide in sorted((ROOT / "docs").glob("*.md")):
+        assert f"(docs/{guide.name})" in readme, f"the README does not link docs/{guide.name}"
+
+
+def test_the_settings_page_is_written_from_the_code():
+    from tools import settings_doc
+    assert settings_doc.main(["--check"]) == 0, "docs/settings.md is not current: ./course run python -m tools.settings_doc"

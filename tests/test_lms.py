@@ -1,6 +1,6 @@
 """Canvas in and out (grader/lms.py): the file names Canvas and Colab really produce, collected as
 the right learner and notebook or skipped with a PROBLEM line; then a class handed in under such
-names, taken through the README's instructor commands, down to the CSV and the feedback zip for Canvas."""
+names, taken through the instructors' guide's commands (docs/instructors.md), down to the CSV and the feedback zip for Canvas."""
 import csv
 import io
 import shutil
@@ -203,15 +203,15 @@ def run(command, course):
 
 
 def output(outputs, word):
-    """What the README's commands that contain `word` printed."""
+    """What the guide's commands that contain `word` printed."""
     found = [text for command, text in outputs.items() if word in command]
-    assert found, f"no README command contains {word}"
+    assert found, f"no command of docs/instructors.md contains {word}"
     return "\n".join(found)
 
 
 @pytest.fixture(scope="module")
 def canvas_class(tmp_path_factory):
-    """CLASS and REJECTED_FILES in one Canvas zip, taken through the README's instructor commands."""
+    """CLASS and REJECTED_FILES in one Canvas zip, taken through the instructors' guide's commands (docs/instructors.md)."""
     course = scratch_course(tmp_path_factory.mktemp("lms"), ["loss_functions"])
     shutil.copytree(ROOT / "source" / "optimizers", course / "source" / "optimizers")  # another assignment
     notebook = "loss_functions.ipynb"
@@ -234,7 +234,7 @@ def canvas_class(tmp_path_factory):
     outputs = {}
     for command in readme_instructor_commands("loss_functions"):
         code, outputs[command] = run(command, course)
-        assert code == 0, f"README command failed: {command}\n{outputs[command][-4000:]}"
+        assert code == 0, f"docs/instructors.md command failed: {command}\n{outputs[command][-4000:]}"
     scores = cell_scores(f"sqlite:///{course / 'gradebook.db'}", "loss_functions", list(CLASS))
     return course, outputs, scores
 
