@@ -167,7 +167,7 @@ def shared_inputs(app, coursedir, assignment, notebooks, tmp):
                     max_file_bytes=app.max_file_bytes, max_learner_bytes=app.max_learner_bytes,
                     max_learner_files=app.max_learner_files, hidden_folders=[] if distributed else [str(root)])
     return dict(assignment=assignment, course_id=coursedir.course_id, settings=settings, secret=secret,
-                config=(root / "nbgrader_config.py").read_text() + command_line_settings(app),
+                config=(root / "nbgrader_config.py").read_text(), cli_config=command_line_settings(app),
                 release={name: dict(nb) for name, nb in copies.items()},
                 code_cells=sum(1 for nb in copies.values() for c in nb.cells if c.cell_type == "code"),
                 source_files={str(f.relative_to(source)): f.read_bytes() for f in sorted(source.rglob("*"))
@@ -178,10 +178,10 @@ def shared_inputs(app, coursedir, assignment, notebooks, tmp):
 
 def command_line_settings(app):
     """The grader's settings given on the command line (`--GuardedExecute.output_limit=...`, any class
-    but ClassGrading), as lines for the end of nbgrader_config.py: each learner's nbgrader reads them."""
-    lines = [f"c.{section}.{name} = {value!r}" for section, values in sorted(app.cli_config.items())
-             if section != "ClassGrading" and hasattr(values, "items") for name, value in sorted(values.items())]
-    return "".join(f"\n{line}  # from ./course grade's command line" for line in lines) + ("\n" if lines else "")
+    but ClassGrading), as traitlets config data ({class: {name: value}}, typed as traitlets parsed
+    them): each learner's nbgrader loads them as config (grader/worker.py's autograde_config)."""
+    return {section: dict(values) for section, values in sorted(app.cli_config.items())
+            if section != "ClassGrading" and hasattr(values, "items")}
 
 
 def files_digest(coursedir, assignment, student):
@@ -498,7 +498,7 @@ def grade_class(app):
     # what decides a learner's grade besides their files (the gradebook copy's ids are random: its source instead)
     source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
     # and the settings that can change a verdict as given (not the cores' share, nor defaults derived from it)
-    course_print = fingerprint(shared["config"], shared["secret"], shared["release"], shared["source_files"],
+    course_print = fingerprint(shared["config"], shared["cli_config"], shared["secret"], shared["release"], shared["source_files"],
                                [p.read_bytes() for p in sorted(source.glob("*.ipynb"))],
                                dict(timeout=shared["settings"]["timeout"], memory=app.memory, grace=app.grace,
                                     cell_margin=app.cell_margin, duedate=duedate,

@@ -3,9 +3,9 @@ everything it made. The same function grades on this machine (`./course grade`, 
 learner) and on a Dask worker anywhere (`./course grade --scheduler`): it needs no course folder,
 no shared file system and no gradebook of the course's.
 
-A task is two dicts: `shared`, the same for the whole class (the course's nbgrader_config.py, the
-assignment's student copies and source files, a gradebook holding only the assignment, the
-grading secret and settings), and `learner`, this learner's (their id and the files they handed
+A task is two dicts: `shared`, the same for the whole class (the course's nbgrader_config.py and the
+command line's settings as data, the assignment's student copies and source files, a gradebook
+holding only the assignment, the grading secret and settings), and `learner`, this learner's (their id and the files they handed
 in, as bytes). `grade_one(learner, shared)`:
 
 1. stages a private course root in a temporary folder: the submission checked and mended
@@ -119,8 +119,9 @@ def _grade_staged(learner, shared, stage, tmp):
                                   f"the grader could not read this submission ({type(e).__name__}: {str(e)[:120]})")
     settings = shared["settings"]
     deadline = shared["code_cells"] * (settings["timeout"] + settings["cell_margin"]) + settings["grace"]
-    argv = autograde_argv(shared, student, stage, Path(tmp), learner.get("cpus") or own_cores())
-    rc, log, entries = _autograde(argv, stage, deadline)
+    argv = autograde_argv(shared, student)
+    config = autograde_config(shared, student, stage, Path(tmp), learner.get("cpus") or own_cores())
+    rc, log, entries = _autograde(argv, config, stage, deadline)
     graded = stage / "autograded" / student / assignment
     failures = [e["machine_failure"] for e in entries if "machine_failure" in e]
     if failures:  # the machine's fault: no score, and the instructor grades again
@@ -131,7 +132,7 @@ def _grade_staged(learner, shared, stage, tmp):
         problems = _restage_blank(stage, shared, student, reason)
         if settings.get("debug"):
             sys.stderr.write(log)
-        rc, log, entries = _autograde(argv, stage, deadline)
+        rc, log, entries = _autograde(argv, config, stage, deadline)
         if rc != 0 or not all((graded / f"{n}.ipynb").exists() for n in notebooks):
             sys.stderr.write(log)
             return dict(graded=False, problems={n: [reason, "grading the blank copy failed too: see the log"]
@@ -203,22 +204,31 @@ def own_cores(affinity=None, cores=None):
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
-def autograde_argv(shared, student, stage, tmp, cpus=""):
-    """`nbgrader autograde`'s arguments for one learner, graded in the private course root `stage`,
-    every setting given as a traitlets setting."""
+def autograde_config(shared, student, stage, tmp, cpus=""):
+    """nbgrader's settings for one learner's grading in the private course root `stage`, as traitlets
+    config (plain data): the class command's command-line settings (`shared["cli_config"]`), then this
+    learner's, which win. `_autograde` writes them as the stage's nbgrader_config.json, which nbgrader
+    loads after its nbgrader_config.py (the course's), so they win over that too."""
     s = shared["settings"]
-    argv = [shared["assignment"], "--student", student, "--force",
-            f"--CourseDirectory.root={stage}", f"--CourseDirectory.db_url=sqlite:///{stage / 'gradebook.db'}",
-            f"--CourseDirectory.course_id={shared['course_id']}", f"--Execute.timeout={s['timeout']}",
-            f"--GuardedExecute.secret_file={stage / '.grading_secret'}",
-            f"--GuardedExecute.report_file={tmp / 'report.jsonl'}", f"--GuardedExecute.threads={s['threads']}",
-            f"--SandboxedKernelManager.memory={s['memory']}", f"--SandboxedKernelManager.cpus={cpus}"]
     # the staging folder, the course root the command named, and this worker's own copy of the course
     # (on a Dask worker, its clone: its source/ holds the hidden tests), whatever the data root is
     from .course import ROOT
-    hidden = dict.fromkeys([str(tmp), *s["hidden_folders"], str(ROOT)])
-    argv += [f"--SandboxedKernelManager.hidden_folders={folder}" for folder in hidden]
-    return argv
+    hidden = list(dict.fromkeys([str(tmp), *s["hidden_folders"], str(ROOT)]))
+    learner = {"CourseDirectory": {"root": str(stage), "db_url": f"sqlite:///{stage / 'gradebook.db'}",
+                                   "course_id": shared["course_id"]},
+               "Execute": {"timeout": s["timeout"]},
+               "GuardedExecute": {"secret_file": str(stage / ".grading_secret"), "report_file": str(tmp / "report.jsonl"),
+                                  "threads": s["threads"]},
+               "SandboxedKernelManager": {"memory": s["memory"], "cpus": cpus, "hidden_folders": hidden}}
+    config = {section: dict(values) for section, values in shared.get("cli_config", {}).items()}
+    for section, values in learner.items():
+        config.setdefault(section, {}).update(values)
+    return config
+
+
+def autograde_argv(shared, student):
+    """`nbgrader autograde`'s arguments for one learner: which learner; every setting is in the config."""
+    return [shared["assignment"], "--student", student, "--force"]
 
 
 _running = {}  # pid: process, of the grading processes running now (stopped all at once on Ctrl-C)
@@ -240,10 +250,12 @@ def stop_all():
             pass
 
 
-def _autograde(argv, stage, deadline):
-    """Run `nbgrader autograde ARGV` in `stage` in a fresh process; kill its process group past
-    `deadline` seconds. Returns (exit code, or None when killed; its log; the report's entries)."""
-    report = Path(next(a.split("=", 1)[1] for a in argv if a.startswith("--GuardedExecute.report_file=")))
+def _autograde(argv, config, stage, deadline):
+    """Run `nbgrader autograde ARGV` in `stage` with `config` (autograde_config) in a fresh process; kill
+    its process group past `deadline` seconds. Returns (exit code, or None when killed; its log; the
+    report's entries)."""
+    (stage / "nbgrader_config.json").write_text(json.dumps(config))
+    report = Path(config["GuardedExecute"]["report_file"])
     report.unlink(missing_ok=True)
     with tempfile.NamedTemporaryFile("w+", prefix="course-grade-log-") as log:
         proc = fork_server().Process(target=autograde_process, args=(argv, str(stage), log.name))

@@ -200,9 +200,10 @@ def test_stuck_grading_is_killed_with_its_kernel(tmp_path, monkeypatch):
     worker._write_course(stage, shared)
     stage_submission(class_grade.handed_in(coursedir, ASSIGNMENT, "sleeps", 10**9, 10**9)[0], shared["release"],
                      stage / "submitted" / "sleeps" / ASSIGNMENT)
-    argv = worker.autograde_argv(shared, "sleeps", stage, tmp_path)
+    argv = worker.autograde_argv(shared, "sleeps")
+    config = worker.autograde_config(shared, "sleeps", stage, tmp_path)
     started = time.monotonic()
-    rc, log, _ = worker._autograde(argv, stage, deadline=15)
+    rc, log, _ = worker._autograde(argv, config, stage, deadline=15)
     assert rc is None and time.monotonic() - started < 30, f"not stopped at its deadline (exit code {rc}):\n{log}"
     kernel = re.search(r"kernel started: (\S+)", log)  # the grader logs the kernel's connection file
     assert kernel, f"the kernel never started, so this tests nothing:\n{log}"

@@ -174,8 +174,8 @@ def test_a_worker_started_on_some_cores_keeps_its_kernels_there(affinity, cores,
     assert worker.own_cores(affinity, cores) == expected
     shared = {"assignment": "a", "course_id": "c", "settings": {"timeout": 1, "threads": 1, "memory": 1,
                                                                 "hidden_folders": []}}
-    argv = worker.autograde_argv(shared, "s", PurePosixPath("/stage"), PurePosixPath("/tmp"), expected)
-    assert f"--SandboxedKernelManager.cpus={expected}" in argv
+    config = worker.autograde_config(shared, "s", PurePosixPath("/stage"), PurePosixPath("/tmp"), expected)
+    assert config["SandboxedKernelManager"]["cpus"] == expected
 
 
 def test_the_workers_own_course_is_hidden_whatever_the_command_names():
@@ -184,9 +184,8 @@ def test_the_workers_own_course_is_hidden_whatever_the_command_names():
     show either is refused there as it is locally (the red team read source/ through one)."""
     shared = {"assignment": "a", "course_id": "c", "settings": {"timeout": 1, "threads": 1, "memory": 1,
                                                                 "hidden_folders": []}}
-    argv = worker.autograde_argv(shared, "s", PurePosixPath("/stage"), PurePosixPath("/tmp/t"))
-    hidden = [a.split("=", 1)[1] for a in argv if a.startswith("--SandboxedKernelManager.hidden_folders=")]
-    assert hidden == ["/tmp/t", str(ROOT)]
+    config = worker.autograde_config(shared, "s", PurePosixPath("/stage"), PurePosixPath("/tmp/t"))
+    assert config["SandboxedKernelManager"]["hidden_folders"] == ["/tmp/t", str(ROOT)]
 
 
 def test_a_task_dask_loses_with_its_workers_is_sent_again_never_graded_blank(tmp_path):
