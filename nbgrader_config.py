@@ -13,6 +13,7 @@ if COURSE_ROOT not in sys.path:  # the course's grader/ package, wherever nbgrad
 from grader.execute import GuardedExecute  # noqa: E402
 from grader.feedback import HideHiddenTestCode  # noqa: E402
 from grader.lms import CanvasCollector, CanvasExtractor  # noqa: E402
+from grader.report import RecordExport  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -54,6 +55,9 @@ c.ZipCollectApp.collector_plugin = CanvasCollector
 # notebook named as another learner's); a broken entry or an unsafe path is skipped with a PROBLEM line.
 c.ZipCollectApp.extractor_plugin = CanvasExtractor
 
+# `nbgrader export` writes nbgrader's grades.csv with one column more, grading_record: the record
+# behind each score that ./course grade filed (files graded, commit, secret's fingerprint, lock, ...).
+c.ExportApp.plugin_class = RecordExport
 
 # Feedback says which hidden checks failed, and their messages, never their code (grader/feedback.py).
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestCode, CSSHTMLHeaderPreprocessor]
