@@ -59,7 +59,8 @@ def secret_fingerprint(secret):
 
 
 def git_state(root):
-    """(the course's commit, whether its grading files are as committed), or (None, None) outside git."""
+    """(the course's commit, whether its grading files are as committed), or (None, None) outside git.
+    Files git does not track (a learner's, __pycache__) do not count."""
     def git(*args):
         return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60)
     try:
@@ -69,7 +70,7 @@ def git_state(root):
         top = Path(git("rev-parse", "--show-toplevel").stdout.strip())
         if top.resolve() != Path(root).resolve():  # a course inside someone else's checkout: not its commit
             return None, None
-        status = git("status", "--porcelain", "--", *GRADING_FILES)
+        status = git("status", "--porcelain", "--untracked-files=no", "--", *GRADING_FILES)
         return head.stdout.strip(), status.returncode == 0 and not status.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None, None
@@ -208,13 +209,14 @@ def upper_lower(passed, rest):
     return sum(passed[i] for i in upper) / k - sum(passed[i] for i in lower) / k
 
 
-def flags(pass_rate, r, d):
+def flags(pass_rate, r):
+    """The health flags of a check passed by `pass_rate` of the class, with point-biserial `r`."""
     found = []
     if pass_rate == 1:
         found.append("everybody passes")
     elif pass_rate == 0:
         found.append("nobody passes")
-    elif (r is not None and r < 0) or (r is None and d is not None and d < 0):
+    elif r is not None and r < 0:
         found.append("strong learners fail it more often than weak ones: likely broken")
     return found
 
@@ -264,7 +266,7 @@ def class_data(root, assignment, ungraded=(), problems=None):
         r, d = pearson(scores, rest), upper_lower(passed, rest)
         rows.append(dict(check=check, points=points, pass_rate=rate, passed=int(sum(passed)), learners=len(graded),
                          mean=sum(scores) * points / len(graded) if graded else None,
-                         discrimination=r, upper_lower=d, flags=flags(rate, r, d) if graded else []))
+                         discrimination=r, upper_lower=d, flags=flags(rate, r) if graded else []))
     slips = {}
     for student in graded:
         for nb in notebooks:
