@@ -619,7 +619,7 @@ def grade_class(app):
     try:
         page = class_report.write(app.root_path, assignment, ungraded, results)
         print(f"grade: class report: {page} (and report.csv beside it)")
-    except Exception as e:  # the grades are filed: the report can be written again from them
+    except (Exception, SystemExit) as e:  # the grades are filed: the report can be written again from them
         print(f"grade: the class report could not be written ({type(e).__name__}: {printable(str(e))[:200]}): "
               f"run `./course run python -m grader.report {assignment}`")
     if ungraded:

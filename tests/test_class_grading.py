@@ -264,13 +264,16 @@ def test_class_report_matches_the_gradebook(hostile_class):
     mean = next(slip for text, slip in slips.items() if "then take the mean (not the sum)" in text)
     assert "honest-partial" in mean["who"].split() and int(mean["count"]) == len(mean["who"].split())
     assert not any("honest-full" in slip["who"].split() for slip in slips.values())
-    assert not any("patches-" in slip["who"] for slip in slips.values())  # GradingIntegrityError names no slip
+    tampered = {s for s, line in problem_lines(hostile_class["output"]).items() if "changes what the tests rely on" in line}
+    assert tampered and not any(tampered & set(slip["who"].split()) for slip in slips.values())  # no check ran for them
 
 
 def test_every_score_has_its_record_in_the_feedback_and_the_export(hostile_class):
     course = hostile_class["course"]
     kept = records(course, ASSIGNMENT, [*HONEST, *HOSTILE])
-    for student in ["honest-full", "honest-partial", "not-json", "os-exit"]:
+    shown = ["honest-full", "honest-partial", "not-json", "os-exit"]
+    nbgrader("generate_feedback", ASSIGNMENT, "--force", cwd=course)
+    for student in shown:  # (feedback made again: a test above may have graded them again since)
         assert f"Grading record: {class_report.record_line(kept[student])}" in \
             feedback_text(course, student, ASSIGNMENT), student
     nbgrader("export", cwd=course)
