@@ -42,6 +42,7 @@ from nbgrader.plugins import CsvExportPlugin
 
 RECORD_KEY = "grading_record"  # cell metadata key of the record's line at the end of a graded notebook
 REPORTS = "reports"
+GENERATOR = '<meta name="generator" content="grader.report">'  # marks a page this module wrote
 # The files whose changes since the commit change a verdict (besides the learner's): "clean" is about these.
 GRADING_FILES = ["grader", "student-kit", "source", "release", "nbgrader_config.py", "requirements.txt"]
 UPPER_LOWER = 0.27  # the share of learners in the upper and the lower group of the upper-lower index
@@ -405,8 +406,27 @@ def render(data):
     style = ("body{font-family:sans-serif;margin:2em;max-width:80em}table{border-collapse:collapse;margin:1em 0}"
              "td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px;text-align:left;vertical-align:top}"
              "th{background:#eee}#checks td:last-child{color:#c44e52;font-weight:bold}")
-    return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Class report: {e(data['assignment'])}</title>"
+    return (f"<!DOCTYPE html><html><head><meta charset=\"utf-8\">{GENERATOR}<title>Class report: {e(data['assignment'])}</title>"
             f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
+
+
+
+
+class ReportError(Exception):
+    """A report that cannot be written; the message says why and what to do."""
+
+
+def not_ours(folder):
+    """The files of `folder` that the report would replace but that it did not write (someone's)."""
+    found = []
+    page, table = folder / "report.html", folder / "report.csv"
+    if page.exists() and (not page.is_file() or GENERATOR not in page.read_text(encoding="utf-8", errors="replace")):
+        found.append(page)
+    if table.exists() and (not table.is_file() or
+                           table.read_text(encoding="utf-8", errors="replace").split("\n")[0].strip()
+                           != ",".join(CSV_COLUMNS)):
+        found.append(table)
+    return found
 
 
 CSV_COLUMNS = ["table", "name", "score", "max_score", "graded", "seconds", "host", "problems", "record",
@@ -433,8 +453,12 @@ def csv_rows(data):
 
 def write(root, assignment, ungraded=(), problems=None, out=None):
     """Write reports/<assignment>/report.html and report.csv in the course at `root`; returns the page's path."""
-    data = class_data(root, assignment, ungraded, problems)
     folder = Path(out) if out else Path(root) / REPORTS / assignment
+    theirs = not_ours(folder)
+    if theirs:
+        raise ReportError(f"{', '.join(map(str, theirs))} exists and is not a class report: move it away, or write "
+                          f"the report elsewhere (python -m grader.report {assignment} --out DIR)")
+    data = class_data(root, assignment, ungraded, problems)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "report.html").write_text(render(data), encoding="utf-8")
     with open(folder / "report.csv", "w", newline="", encoding="utf-8") as f:
@@ -454,7 +478,10 @@ def main(argv=None):
     root = Path(args.root)
     if not (root / "nbgrader_config.py").is_file():
         sys.exit(f"report: {root.resolve()} has no nbgrader_config.py: run this in the course root")
-    page = write(root, args.assignment, out=args.out)
+    try:
+        page = write(root, args.assignment, out=args.out)
+    except ReportError as e:
+        sys.exit(f"report: {e}")
     print(f"report: {page} and {page.with_suffix('.csv')}")
 
 

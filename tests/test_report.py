@@ -101,3 +101,18 @@ def test_csv_rows_hold_every_table():
     assert [r["table"] for r in rows] == ["learner", "check", "slip"]
     assert all(set(r) <= set(report.CSV_COLUMNS) for r in rows)
     assert '"secret": "' in rows[0]["record"] and "s3cret" not in rows[0]["record"]
+
+
+def test_report_never_replaces_someones_files(tmp_path):
+    """A report.html or report.csv that the report did not write is left as it is, with a message."""
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "report.html").write_text("<p>my own notes</p>")
+    with pytest.raises(SystemExit) as stop:
+        report.main(["loss_functions", "--root", str(tmp_path), "--out", str(out)])
+    assert "report.html exists and is not a class report: move it away" in str(stop.value)
+    assert (out / "report.html").read_text() == "<p>my own notes</p>"
+    (out / "report.html").write_text(f"<html><head>{report.GENERATOR}</head></html>")  # one it wrote: replaced
+    (out / "report.csv").write_text(",".join(report.CSV_COLUMNS) + "\r\n")
+    assert report.not_ours(out) == []
