@@ -258,13 +258,18 @@ def class_data(root, assignment, ungraded=(), problems=None):
                    record=kept.get("record"),
                    problems=[f"{name}.ipynb: {'; '.join(p)}" for name, p in sorted(found.items()) if p])
     graded = [s for s in learners if learners[s]["graded"]]
+    # Discrimination is measured on the learners who earned some autograded point: a blank or unreadable
+    # submission, graded as the blank copy, fails every check and says nothing of any check's health.
+    tried = [s for s in graded if any(learners[s]["cells"].get(c) for c in checks)]
     rows = []
     for check, points in checks.items():
-        scores = [(learners[s]["cells"].get(check) or 0.0) / points if points else 0.0 for s in graded]
-        rest = [sum(learners[s]["cells"].get(c) or 0.0 for c in checks if c != check) for s in graded]
+        share = {s: (learners[s]["cells"].get(check) or 0.0) / points if points else 0.0 for s in graded}
+        scores = list(share.values())
+        rest = [sum(learners[s]["cells"].get(c) or 0.0 for c in checks if c != check) for s in tried]
         passed = [1.0 if x >= 1 else 0.0 for x in scores]
         rate = sum(passed) / len(graded) if graded else None
-        r, d = pearson(scores, rest), upper_lower(passed, rest)
+        r = pearson([share[s] for s in tried], rest)
+        d = upper_lower([1.0 if share[s] >= 1 else 0.0 for s in tried], rest)
         rows.append(dict(check=check, points=points, pass_rate=rate, passed=int(sum(passed)), learners=len(graded),
                          mean=sum(scores) * points / len(graded) if graded else None,
                          discrimination=r, upper_lower=d, flags=flags(rate, r) if graded else []))
@@ -375,7 +380,8 @@ def render(data):
         "<h2>Checks</h2>",
         "<p>Pass rate: learners with the check's full points. Discrimination: the point-biserial correlation of "
         "the check's score with the total of the other checks; upper&minus;lower: the pass rate of the top 27% "
-        "by that total minus the bottom 27%'s. A negative discrimination means strong learners fail the check "
+        "by that total minus the bottom 27%'s; both among the learners who earned some point (a blank "
+        "submission fails every check and tells nothing of one). A negative discrimination means strong learners fail the check "
         "more often than weak ones: look at the check first.</p>",
         "<p id=\"flagged\">Flagged: " + (e(", ".join(f"{c['check']} ({'; '.join(c['flags'])})" for c in flagged))
                                          or "none") + "</p>",

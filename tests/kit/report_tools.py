@@ -32,13 +32,16 @@ def report_csv(course, assignment):
 
 
 def expected_checks(totals, checks, cells):
-    """{check: (passed, learners, pass rate, mean, point-biserial r or None)} computed from the gradebook."""
+    """{check: (passed, learners, pass rate, mean, point-biserial r or None)} computed from the gradebook
+    (r among the learners with some autograded point, as the report says)."""
     students = sorted(totals)
+    tried = [s for s in students if sum(v for c, v in cells[s].items() if c in checks) > 0]
     found = {}
     for check, points in checks.items():
         x = numpy.array([cells[s].get(check, 0.0) / points for s in students])
-        rest = numpy.array([sum(v for c, v in cells[s].items() if c in checks and c != check) for s in students])
-        r = None if x.std() == 0 or rest.std() == 0 else float(numpy.corrcoef(x, rest)[0, 1])
+        xt = numpy.array([cells[s].get(check, 0.0) / points for s in tried])
+        rest = numpy.array([sum(v for c, v in cells[s].items() if c in checks and c != check) for s in tried])
+        r = None if len(tried) < 2 or xt.std() == 0 or rest.std() == 0 else float(numpy.corrcoef(xt, rest)[0, 1])
         passed = int((x >= 1).sum())
         found[check] = (passed, len(students), passed / len(students), float(x.mean() * points), r)
     return found
