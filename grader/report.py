@@ -12,7 +12,7 @@ them too when it has graded an assignment. The page shows:
   separates strong from weak learners: the point-biserial correlation of its score with the total of
   the other checks, and the upper-lower index (pass rate of the top 27% by that total minus the
   bottom 27%'s). A check that everybody passes, nobody passes, or that strong learners fail more
-  often than weak ones (a negative correlation: likely broken) is flagged;
+  often than weak ones (both measures negative: likely broken) is flagged;
 - the slips named across the class: each failed check's message (the AssertionError its test cell
   shows in the graded notebook, as in the learner's feedback), read as its slip (see `slip_text`),
   with how many learners made it, who, and in which checks;
@@ -210,14 +210,16 @@ def upper_lower(passed, rest):
     return sum(passed[i] for i in upper) / k - sum(passed[i] for i in lower) / k
 
 
-def flags(pass_rate, r):
-    """The health flags of a check passed by `pass_rate` of the class, with point-biserial `r`."""
+def flags(pass_rate, r, d):
+    """The health flags of a check passed by `pass_rate` of the class, with point-biserial `r` and
+    upper-lower index `d`: likely broken when both are negative (the strong pass it less often than
+    the weak, and its score falls as the rest rises)."""
     found = []
     if pass_rate == 1:
         found.append("everybody passes")
     elif pass_rate == 0:
         found.append("nobody passes")
-    elif r is not None and r < 0:
+    elif r is not None and d is not None and r < 0 and d < 0:
         found.append("strong learners fail it more often than weak ones: likely broken")
     return found
 
@@ -272,7 +274,7 @@ def class_data(root, assignment, ungraded=(), problems=None):
         d = upper_lower([1.0 if share[s] >= 1 else 0.0 for s in tried], rest)
         rows.append(dict(check=check, points=points, pass_rate=rate, passed=int(sum(passed)), learners=len(graded),
                          mean=sum(scores) * points / len(graded) if graded else None,
-                         discrimination=r, upper_lower=d, flags=flags(rate, r) if graded else []))
+                         discrimination=r, upper_lower=d, flags=flags(rate, r, d) if graded else []))
     slips = {}
     for student in graded:
         for nb in notebooks:
@@ -381,8 +383,8 @@ def render(data):
         "<p>Pass rate: learners with the check's full points. Discrimination: the point-biserial correlation of "
         "the check's score with the total of the other checks; upper&minus;lower: the pass rate of the top 27% "
         "by that total minus the bottom 27%'s; both among the learners who earned some point (a blank "
-        "submission fails every check and tells nothing of one). A negative discrimination means strong learners fail the check "
-        "more often than weak ones: look at the check first.</p>",
+        "submission fails every check and tells nothing of one). When both are negative, strong learners fail the "
+        "check more often than weak ones: look at the check first.</p>",
         "<p id=\"flagged\">Flagged: " + (e(", ".join(f"{c['check']} ({'; '.join(c['flags'])})" for c in flagged))
                                          or "none") + "</p>",
         _table("checks", ["check", "points", "passed", "pass rate", "mean score", "discrimination", "upper-lower",

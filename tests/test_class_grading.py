@@ -28,7 +28,7 @@ from grader.sandbox import sandbox_problem
 from grader.staging import stage_submission
 from kit.course_tools import cell_scores, feedback_text, nbgrader, scratch_course
 from kit.fixtures import ASSIGNMENT, HONEST, HOSTILE, NOTEBOOK, hand_in, notebook
-from kit.report_tools import assert_csv_matches_gradebook, assert_page_matches_gradebook, records
+from kit.report_tools import assert_csv_matches_gradebook, assert_page_matches_gradebook, records, report_csv
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(sandbox_problem() is not None, reason=str(sandbox_problem()))]
@@ -490,6 +490,8 @@ def test_a_full_disk_is_the_machines_fault(tmp_path, monkeypatch, capsys):
     output = capsys.readouterr().out
     assert "NOT GRADED: staging failed (OSError" in output and "not graded" in output
     assert not (course / ".grading-state" / ASSIGNMENT / "honest-full.json").exists()
+    row = report_csv(course, ASSIGNMENT)["learner"]["honest-full"]  # the class report says so too
+    assert row["graded"] == "False" and "NOT GRADED: staging failed (OSError" in row["problems"] and not row["score"]
 
 
 def feedback_text_of_graded(course, learner):

@@ -36,10 +36,11 @@ def test_health_flags():
     rest = [20, 18, 3, 1]
     r = report.pearson(strong_fail, rest)
     assert r < 0 and report.upper_lower(strong_fail, rest) == -1
-    assert report.flags(0.5, r) == ["strong learners fail it more often than weak ones: likely broken"]
+    assert report.flags(0.5, r, -1) == ["strong learners fail it more often than weak ones: likely broken"]
+    assert report.flags(0.5, r, 0.0) == []  # the groups pass it alike: no flag on the correlation alone
     good = [1, 1, 0, 0]
-    assert report.pearson(good, rest) > 0 and report.flags(0.5, report.pearson(good, rest)) == []
-    assert report.flags(1.0, None) == ["everybody passes"] and report.flags(0.0, None) == ["nobody passes"]
+    assert report.pearson(good, rest) > 0 and report.flags(0.5, report.pearson(good, rest), 1) == []
+    assert report.flags(1.0, None, None) == ["everybody passes"] and report.flags(0.0, None, None) == ["nobody passes"]
     assert report.pearson([1, 1, 1], [1, 2, 3]) is None  # no spread: no correlation
 
 

@@ -72,7 +72,9 @@ def assert_csv_matches_gradebook(course, assignment, db_url=None):
         elif rate == 0:
             assert "nobody passes" in row["flags"], check
         else:
-            assert ("likely broken" in row["flags"]) == (r is not None and r < 0), check
+            d = float(row["upper_lower"]) if row["upper_lower"] else None
+            assert d is None or -1 <= d <= 1, check
+            assert ("likely broken" in row["flags"]) == (r is not None and d is not None and r < 0 and d < 0), check
     return tables
 
 
