@@ -375,9 +375,9 @@ def render(data):
     seconds = [r["seconds"] for r in graded if r["seconds"] is not None]
     parts = [
         f"<h1>Class report: {e(data['assignment'])}</h1>",
-        f'<p id="summary">{len(learners)} learners handed in, {len(graded)} graded, '
-        f"{len(learners) - len(graded)} not graded; {len(data['checks'])} checks; "
-        f"{len(troubled)} learners with PROBLEM lines or not graded; written {e(data['written'])} from the gradebook.</p>",
+        f'<p id="summary">Learners handed in: {len(learners)}; graded: {len(graded)}; not graded: '
+        f"{len(learners) - len(graded)}; with PROBLEM lines or not graded: {len(troubled)}; checks: "
+        f"{len(data['checks'])}. Written {e(data['written'])} from the gradebook.</p>",
         "<h2>Score distribution</h2>", f'<img id="histogram" alt="histogram of the scores" src="{histogram}">',
         "<h2>Checks</h2>",
         "<p>Pass rate: learners with the check's full points. Discrimination: the point-biserial correlation of "
