@@ -14,6 +14,7 @@ from grader.execute import GuardedExecute  # noqa: E402
 from grader.feedback import HideHiddenTestCode  # noqa: E402
 from grader.learner_code import ReadLearnerCode  # noqa: E402
 from grader.lms import CanvasCollector, CanvasExtractor  # noqa: E402
+from grader.report import RecordExport  # noqa: E402
 
 c = get_config()  # noqa: F821 (provided by nbgrader)
 
@@ -60,6 +61,9 @@ c.ZipCollectApp.extractor_plugin = CanvasExtractor
 # c.CanvasSync.url = "https://canvas.example.edu"
 # c.CanvasSync.course = 12345
 
+# `nbgrader export` writes nbgrader's grades.csv with one column more, grading_record: the record
+# behind each score that ./course grade filed (files graded, commit, secret's fingerprint, lock, ...).
+c.ExportApp.plugin_class = RecordExport
 
 # Feedback says which hidden checks failed, and their messages, never their code (grader/feedback.py).
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTestCode, CSSHTMLHeaderPreprocessor]

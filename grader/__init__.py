@@ -17,6 +17,8 @@ Layers, from the learner's code outwards (each module does one thing):
 - `staging`      a learner's handed-in files checked and mended before nbgrader sees them;
 - `grade`        `./course grade`: a class graded in parallel (or on a Dask cluster), one report
                  per learner, the gradebook written by this process alone;
+- `report`       the class report (scores, each check's health, the slips named, problems, seconds)
+                 and the record behind every score;
 - `lms`          Canvas in and out (nbgrader's zip_collect and export plugins);
 - `canvas`       `./course canvas pull|push`: the same, through Canvas's API (canvasapi), no zip;
 - `course`       the course's assignments, in module order, and nbgrader run in a course root.

@@ -21,6 +21,9 @@ with the reason; a task lost with its worker runs again elsewhere. What went wro
 top of the graded notebook (the learner's feedback says it) and here, one PROBLEM line per learner
 and notebook. The learners' files in submitted/ are never changed.
 
+At the end it writes the class report, reports/<assignment>/report.html and report.csv
+(grader/report.py), and every score carries its record (the files graded, the course's commit, ...).
+
 Stopped (Ctrl-C) and run again, it grades only the learners not yet graded, or whose submission,
 assignment or settings changed since (the state is kept in .grading-state/); --regrade grades
 everyone again.
@@ -42,7 +45,7 @@ from pathlib import Path
 from traitlets import Bool, Integer, List, Unicode
 from traitlets.config import Application
 
-from . import worker
+from . import report as class_report, worker
 from .notebook import printable
 
 DESCRIPTION = __doc__.split("\n\n")[0]
@@ -75,7 +78,7 @@ class ClassGrading(Application):
     root = Unicode(".", help="The course root").tag(config=True)
     report = Unicode("", help="File to write one line of JSON to per learner graded, as each finishes: "
                      "student, graded, seconds, cell_seconds, problems, each cell's [score, max score], "
-                     "host (what the benchmarks read)").tag(config=True)
+                     "host (what the benchmarks read), and the record behind the score (grader/report.py)").tag(config=True)
     debug_logs = Bool(False, help="Print a failed grading's whole log").tag(config=True)
 
     @property
@@ -294,6 +297,23 @@ def file_report(coursedir, report, shared, timestamp):
     return problems
 
 
+def file_record(coursedir, report, notebooks, course, digest):
+    """The record behind the score just filed (grader/report.py), also written as the last cell of
+    each graded notebook, where the learner's feedback shows it in one line."""
+    from nbgrader.api import Gradebook
+    assignment, student = report["assignment"], report["student"]
+    with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+        submission = gb.find_submission(assignment, student)
+        score, max_score = submission.score, submission.max_score
+    record = class_report.learner_record(course, digest, report, score, max_score)
+    dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+    files = {f"{name}.ipynb": (dest / f"{name}.ipynb").read_bytes() for name in notebooks
+             if (dest / f"{name}.ipynb").is_file()}
+    for path, data in class_report.stamp(files, notebooks, record).items():
+        (dest / path).write_bytes(data)
+    return record
+
+
 def install(files, dest):
     """Replace the folder `dest` with `files` ({relative path: bytes})."""
     import shutil
@@ -498,13 +518,14 @@ def grade_class(app):
     # what decides a learner's grade besides their files (the gradebook copy's ids are random: its source instead)
     source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
     # and the settings that can change a verdict as given (not the cores' share, nor defaults derived from it)
+    given = dict(timeout=shared["settings"]["timeout"], memory=app.memory, grace=app.grace,
+                 cell_margin=app.cell_margin, duedate=duedate, max_file_bytes=app.max_file_bytes,
+                 max_learner_bytes=app.max_learner_bytes, max_learner_files=app.max_learner_files)
     course_print = fingerprint(shared["config"], shared["cli_config"], shared["secret"], shared["release"], shared["source_files"],
-                               [p.read_bytes() for p in sorted(source.glob("*.ipynb"))],
-                               dict(timeout=shared["settings"]["timeout"], memory=app.memory, grace=app.grace,
-                                    cell_margin=app.cell_margin, duedate=duedate,
-                                    max_file_bytes=app.max_file_bytes, max_learner_bytes=app.max_learner_bytes,
-                                    max_learner_files=app.max_learner_files))
-    learners, skipped, results = [], [], {}
+                               [p.read_bytes() for p in sorted(source.glob("*.ipynb"))], given)
+    # what every score's record shares (grader/report.py): commit, clean, secret's fingerprint, lock, settings
+    course_record = class_report.course_record(app.root_path, shared, given)
+    learners, skipped, results, digests = [], [], {}, {}
     for student in students:
         try:
             extension = None
@@ -513,8 +534,8 @@ def grade_class(app):
         except MissingEntry:
             pass
         try:
-            learner = dict(student=student, fingerprint=fingerprint(
-                course_print, files_digest(coursedir, assignment, student), str(extension)))
+            digests[student] = files_digest(coursedir, assignment, student)
+            learner = dict(student=student, fingerprint=fingerprint(course_print, digests[student], str(extension)))
         except Exception:  # unreadable: graded, never skipped
             learner = dict(student=student, fingerprint=None)
         state = state_path(app, assignment, student)
@@ -540,6 +561,7 @@ def grade_class(app):
             if report["graded"]:
                 try:
                     filing = file_report(coursedir, report, shared, learner["timestamp"])
+                    record = file_record(coursedir, report, notebooks, course_record, digests.get(student))
                 except Exception as e:  # this learner stays ungraded; the class goes on
                     report = dict(report, graded=False, problems={n: [
                         f"NOT GRADED: writing the grades failed ({type(e).__name__}: {printable(str(e))[:200]}); "
@@ -548,10 +570,12 @@ def grade_class(app):
             if report["graded"]:
                 for name in notebooks:
                     report["problems"].setdefault(name, []).extend(filing)
+                report["record"] = record
                 state = state_path(app, assignment, student)
                 state.parent.mkdir(parents=True, exist_ok=True)
                 state.write_text(json.dumps(dict(fingerprint=learner["fingerprint"], seconds=report["seconds"],
-                                                 host=report.get("host"), problems=report["problems"])))
+                                                 host=report.get("host"), problems=report["problems"],
+                                                 record=report["record"])))
             else:
                 ungraded.append(student)
             results[student] = report["problems"]
@@ -593,6 +617,12 @@ def grade_class(app):
     each = f"{elapsed / graded_now:.1f} s each, " if graded_now else ""
     print(f"\ngrade: {graded_now} learners in {elapsed:.1f} s ({each}{runner.workers} workers); "
           f"{len(lines)} notebooks with problems")
+    try:
+        page = class_report.write(app.root_path, assignment, ungraded, results)
+        print(f"grade: class report: {page} (and report.csv beside it)")
+    except (Exception, SystemExit) as e:  # the grades are filed: the report can be written again from them
+        print(f"grade: the class report could not be written ({type(e).__name__}: {printable(str(e))[:200]}): "
+              f"run `./course run python -m grader.report {assignment}`")
     if ungraded:
         where = "on the Dask workers" if app.scheduler else "on this machine"
         command = " ".join(["./course grade", *(a for a in sys.argv[1:] if a != "--regrade")]) if sys.argv[1:] \

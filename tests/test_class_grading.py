@@ -3,6 +3,7 @@ submission of tests/kit/fixtures.py graded in one run with honest learners, in p
 completes, the honest scores are those of serial `nbgrader autograde`, the gradebook stays
 consistent, no submitted file changes, and each problem is named to the instructor and the
 learner. Then the same on a PostgreSQL gradebook, and a re-grade that changes nothing."""
+import csv
 import hashlib
 import json
 import os
@@ -21,11 +22,13 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 
-from grader import grade as class_grade, worker
+from grader import grade as class_grade, report as class_report, worker
+from grader.course import ROOT
 from grader.sandbox import sandbox_problem
 from grader.staging import stage_submission
 from kit.course_tools import cell_scores, feedback_text, nbgrader, scratch_course
-from kit.fixtures import ASSIGNMENT, HONEST, HOSTILE, NOTEBOOK, hand_in
+from kit.fixtures import ASSIGNMENT, HONEST, HOSTILE, NOTEBOOK, hand_in, notebook
+from kit.report_tools import assert_csv_matches_gradebook, assert_page_matches_gradebook, records, report_csv
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(sandbox_problem() is not None, reason=str(sandbox_problem()))]
@@ -213,14 +216,131 @@ def test_stuck_grading_is_killed_with_its_kernel(tmp_path, monkeypatch):
     assert not _running(kernel.group(1)), "the kernel outlived its killed grading process"
 
 
-def test_regrade_gives_the_same_scores(hostile_class):
-    """Grading again, one worker this time, changes no score."""
+def test_regrade_gives_the_same_scores(hostile_class, tmp_path):
+    """Grading again, one worker this time, changes no score, nor any field of the scores' records
+    but the time (and the host, the same machine here); the --report lines carry the new records."""
     course = hostile_class["course"]
     again = ["honest-full", "honest-partial", "os-exit", "patches-quietly", "not-json", "deleted-tests"]
-    output = grade(course, "--workers", "1", "--regrade", *[a for s in again for a in ("--student", s)])
+    before = records(course, ASSIGNMENT, again)
+    lines = tmp_path / "report.jsonl"
+    output = grade(course, "--workers", "1", "--regrade", "--report", str(lines),
+                   *[a for s in again for a in ("--student", s)])
     assert f"grade: {ASSIGNMENT}: {len(again)} learners" in output
     assert cell_scores(f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT, again) == \
         {s: hostile_class["scores"][s] for s in again}
+    after = records(course, ASSIGNMENT, again)
+    for student in again:
+        assert before[student] and after[student]["time"] >= before[student]["time"], student
+        same = lambda record: {k: v for k, v in record.items() if k not in ("time", "host")}  # noqa: E731
+        assert same(after[student]) == same(before[student]), student
+        assert after[student]["score"] == sum(s for s, _, _ in hostile_class["scores"][student].values())
+    sent = {line["student"]: line for line in map(json.loads, lines.read_text().splitlines())}
+    assert {s: sent[s]["record"] for s in again} == after
+
+
+# ----------------------------------------------------------------------------- the class report
+
+def test_class_report_matches_the_gradebook(hostile_class):
+    """./course grade wrote reports/<assignment>/: every number of its CSV is the gradebook's, every
+    learner with a PROBLEM line is listed with it, every learner has their seconds and the record
+    behind their score, and the slips name the honest learner's mistake."""
+    course = hostile_class["course"]
+    assert "grade: class report: " in hostile_class["output"]
+    tables = assert_csv_matches_gradebook(course, ASSIGNMENT)
+    learners = tables["learner"]
+    assert set(learners) == set(HONEST) | set(HOSTILE)
+    for student, line in problem_lines(hostile_class["output"]).items():
+        assert line[:100] in learners[student]["problems"], student
+    for student in HONEST:
+        assert learners[student]["problems"] == "", student
+    for student, row in learners.items():
+        assert float(row["seconds"]) > 0, student
+        record = json.loads(row["record"])
+        assert record["files"] and record["lock"] and record["secret"] and record["settings"], student
+        assert record["score"] == float(row["score"]) and record["commit"] is None  # (the scratch course is no git checkout)
+    secret = (course / ".grading_secret").read_text().strip()
+    assert secret not in (course / "reports" / ASSIGNMENT / "report.csv").read_text()
+    assert secret not in (course / "reports" / ASSIGNMENT / "report.html").read_text()
+    slips = tables["slip"]
+    mean = next(slip for text, slip in slips.items() if "then take the mean (not the sum)" in text)
+    assert "honest-partial" in mean["who"].split() and int(mean["count"]) == len(mean["who"].split())
+    assert not any("honest-full" in slip["who"].split() for slip in slips.values())
+    tampered = {s for s, line in problem_lines(hostile_class["output"]).items() if "changes what the tests rely on" in line}
+    assert tampered and not any(tampered & set(slip["who"].split()) for slip in slips.values())  # no check ran for them
+
+
+def test_every_score_has_its_record_in_the_feedback_and_the_export(hostile_class):
+    course = hostile_class["course"]
+    kept = records(course, ASSIGNMENT, [*HONEST, *HOSTILE])
+    shown = ["honest-full", "honest-partial", "not-json", "os-exit"]
+    nbgrader("generate_feedback", ASSIGNMENT, "--force", cwd=course)
+    for student in shown:  # (feedback made again: a test above may have graded them again since)
+        assert f"Grading record: {class_report.record_line(kept[student])}" in \
+            feedback_text(course, student, ASSIGNMENT), student
+    nbgrader("export", cwd=course)
+    with open(course / "grades.csv", newline="") as f:
+        rows = {row["student_id"]: row for row in csv.DictReader(f)}
+    for student, record in kept.items():
+        assert rows[student]["grading_record"] == class_report.record_line(record), student
+
+
+def test_class_report_on_demand_is_the_same(hostile_class, tmp_path):
+    """`python -m grader.report ASSIGNMENT` writes the report again from the gradebook: the same CSV."""
+    course = hostile_class["course"]
+    proc = subprocess.run([sys.executable, "-m", "grader.report", ASSIGNMENT, "--out", str(tmp_path)], cwd=course,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "report.csv").read_text() == (course / "reports" / ASSIGNMENT / "report.csv").read_text()
+
+
+def test_a_broken_check_is_flagged(tmp_path):
+    """A course whose question check expects a wrong letter: the learners strong elsewhere fail it, the
+    weak pass it, and the report flags it as likely broken (and it alone); each record names the
+    course's commit, clean."""
+    course = scratch_course(tmp_path / "course", [])
+    shutil.copytree(ROOT / "source" / ASSIGNMENT, course / "source" / ASSIGNMENT)
+    source = course / "source" / ASSIGNMENT / NOTEBOOK
+    text = source.read_text()
+    assert text.count('assert answer_loss_purpose == \\"b\\"') == 1
+    source.write_text(text.replace('assert answer_loss_purpose == \\"b\\"', 'assert answer_loss_purpose == \\"a\\"'))
+    nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)
+    git = ["git", "-C", str(course), "-c", "user.email=t@example.org", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", *class_report.GRADING_FILES], check=True)
+    subprocess.run([*git, "commit", "-qm", "the course"], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+    strong = {"strong-1": HONEST["honest-full"](course), "strong-2": notebook(course)}
+    weak = {"weak-1": HONEST["honest-partial"](course), "weak-2": notebook(course, {
+        "mse_loss_solution": "def mse_loss(pred, target):\n    return ((pred - target) ** 2).sum()\n",
+        "l1_loss_solution": "def l1_loss(pred, target):\n    return (pred - target).abs().sum()\n",
+        "question_loss_purpose_answer": 'answer_loss_purpose = "a"\n'})}
+    for name, files in {**strong, **weak}.items():
+        hand_in(course, name, files)
+    grade(course, "--workers", "2")
+    tables = assert_csv_matches_gradebook(course, ASSIGNMENT)
+    broken = {name for name, row in tables["check"].items() if "likely broken" in row["flags"]}
+    assert broken == {"test_question_loss_purpose"}, broken
+    assert float(tables["check"]["test_question_loss_purpose"]["upper_lower"]) == -1
+    assert "test_question_loss_purpose (strong learners fail it" in \
+        (course / "reports" / ASSIGNMENT / "report.html").read_text()
+    for student, record in records(course, ASSIGNMENT, [*strong, *weak]).items():
+        assert record["commit"] == head and record["clean"] is True, (student, record)
+
+
+def test_class_report_page_in_a_browser(hostile_class, tmp_path):
+    """The report page, rendered by headless Chromium: self-contained (its images inlined), and its
+    tables show the gradebook's numbers."""
+    course = hostile_class["course"]
+    page = course / "reports" / ASSIGNMENT / "report.html"
+    soup = BeautifulSoup(page.read_text(), "html.parser")
+    images = [img["src"] for img in soup.find_all("img")]
+    assert len(images) == 2 and all(src.startswith("data:image/png;base64,") for src in images)
+    assert not soup.find_all(["link", "script", "iframe"]) and "http" not in page.read_text()
+    dom = chromium(page, "--dump-dom", profile=tmp_path / "profile")
+    assert_page_matches_gradebook(dom, f"sqlite:///{course / 'gradebook.db'}", ASSIGNMENT)
+    shot = tmp_path / "report.png"
+    chromium(page, "--window-size=1200,2400", f"--screenshot={shot}", profile=tmp_path / "profile")
+    assert shot.stat().st_size > 50_000, "the screenshot is (nearly) blank"
 
 
 def test_run_again_grades_only_what_changed(hostile_class):
@@ -371,6 +491,8 @@ def test_a_full_disk_is_the_machines_fault(tmp_path, monkeypatch, capsys):
     output = capsys.readouterr().out
     assert "NOT GRADED: staging failed (OSError" in output and "not graded" in output
     assert not (course / ".grading-state" / ASSIGNMENT / "honest-full.json").exists()
+    row = report_csv(course, ASSIGNMENT)["learner"]["honest-full"]  # the class report says so too
+    assert row["graded"] == "False" and "NOT GRADED: staging failed (OSError" in row["problems"] and not row["score"]
 
 
 def feedback_text_of_graded(course, learner):

@@ -11,7 +11,9 @@ import pytest
 
 from conftest import ROOT
 from grader.course import assignments
+from grader.report import record_line
 from kit.course_tools import cell_scores, feedback_text, filled_student_copy, grade_ids, secret_lines
+from kit.report_tools import assert_csv_matches_gradebook, records
 from mistakes import mistakes
 
 # Each assignment's common mistakes are in tests/mistakes/<assignment>.py (MISTAKES: learner ->
@@ -175,3 +177,26 @@ def test_feedback_shows_no_hidden_test_code(graded):
         shown = [line for line in secrets if line in text]
         assert not shown, f"{learner}'s feedback shows hidden test code: {shown[:3]}"
         assert "HIDDEN TESTS" not in text
+
+
+def test_class_report_names_each_slip_and_matches_the_gradebook(graded):
+    """`./course grade` (a README command) wrote the class report: its numbers are the gradebook's,
+    it names each common mistake's slip with exactly the learners who made it, and every score
+    carries its record, which `nbgrader export` (a README command) puts in its grading_record column."""
+    course, assignment, scores = graded
+    tables = assert_csv_matches_gradebook(course, assignment)
+    names = {user_id(assignment, learner): learner for learner in learners(assignment)}
+    slips = {text: {names[s] for s in row["who"].split()} for text, row in tables["slip"].items()}
+    for text, row in tables["slip"].items():
+        assert int(row["count"]) == len(slips[text]) > 0, text
+    assert not any({"ada", "untouched"} & who for who in slips.values()), slips
+    for fragment, who in getattr(mistakes(assignment), "SLIPS", {}).items():
+        named = [found for text, found in slips.items() if fragment in text]
+        assert named and set().union(*named) == who, f"{fragment!r}: named for {named}, made by {who}"
+    kept = records(course, assignment, list(names))
+    with open(course / "grades.csv", newline="") as f:
+        exported = {row["student_id"]: row["grading_record"] for row in csv.DictReader(f)
+                    if row["assignment"] == assignment}
+    for student, record in kept.items():
+        assert record and record["score"] == sum(s[0] or 0 for s in scores[names[student]].values()), student
+        assert exported[student] == record_line(record), student

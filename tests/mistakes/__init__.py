@@ -10,6 +10,8 @@ Each file defines:
 - FEEDBACK_MESSAGES: {learner: what that learner's feedback page must show of a failed test's
   message (a visible test's or a hidden one's)}, for every learner who makes a mistake; None
   where no message is checked (say why in a comment).
+Optionally, SLIPS: {a fragment of a slip's text: the learners who make it}, the slips that the
+class report (grader/report.py) must name, each with exactly those learners (tests/test_grading.py).
 `reference_solution` and `mutate` write a mistake into the reference solution.
 """
 import importlib

@@ -54,3 +54,15 @@ FEEDBACK_MESSAGES = {
     "detached": "cut off from autograd",
     "scratchpatch": None,  # checked by its scores: the losses keep every point, as the patch never ran
 }
+# The slips the class report must name (grader/report.py), each with every learner who makes it.
+SLIPS = {
+    "then take the mean (not the sum)": {"sumsquares"},
+    "SmoothL1 divides by delta instead": {"sumsquares"},
+    "The question: a loss function measures how wrong the predictions are": {"sumsquares", "scratchpatch"},
+    "sigmoid rounds to 0 or 1": {"naive"},
+    "underflows to 0 and log(0) is -inf": {"naive"},
+    "divide by the number of classes C": {"naive"},
+    "At a logit of exactly 0 the gradient is": {"kinkatzero"},
+    "cut off from autograd": {"detached"},
+    "At p = 0 or 1, log gives -inf": {"builtins"},
+}

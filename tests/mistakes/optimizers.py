@@ -34,3 +34,8 @@ FEEDBACK_MESSAGES = {
     "generator": "MyAdam(): after step 1, parameter 0 of shape (3,) differs",
     "onecounter": "It moves exactly like Adam with one step count t for all parameters",
 }
+# The slips the class report must name (grader/report.py), each with every learner who makes it.
+SLIPS = {
+    "Adam with ε inside the square root": {"lateloss"},
+    "Adam with one step count t for all parameters": {"onecounter"},
+}
