@@ -83,7 +83,8 @@ def course_record(root, shared, settings):
     lock = Path(root) / "requirements.txt"
     return dict(commit=commit, clean=clean, secret=secret_fingerprint(shared["secret"]),
                 lock=sha256(lock.read_bytes()) if lock.is_file() else None,
-                settings=dict(settings, config=sha256(shared["config"].encode())))
+                settings=dict(settings, config=sha256(shared["config"].encode()),
+                              command_line=shared.get("cli_config", {})))
 
 
 def learner_record(course, digest, report, score, max_score):
