@@ -12,6 +12,11 @@ every pin for that platform (`pip install --dry-run --no-deps --platform ... --r
 metadata of those wheels proves the set complete: every dependency each package declares for that
 target is in it, at a version it accepts. Those tests need the package index, as CI has it; they skip,
 saying so, only when it cannot be reached. `python -m bench.install_sizes` prints each target's download size.
+
+requirements-learner.txt, the learner's lock (the student edition's requirements.txt), is generated the same
+way from requirements-learner.in with the course lock as constraints: the same checks, and it holds a package
+for every module that the edition's notebooks and student kit import, and none of the instructor's
+(`python -m bench.learner_install` prints its download size).
 """
 import json
 import os
