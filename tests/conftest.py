@@ -1,6 +1,8 @@
 """What every test file reads: the course's notebooks, and a scratch course (pytest.ini puts the
 course root and tests/ on the import path: `grader.*`, `kit.*`, `mistakes.*`)."""
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,20 @@ def course(tmp_path_factory):
     shutil.copytree(ROOT / "source", course / "source", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     nbgrader("generate_assignment", "*", "--force", cwd=course)
     return course
+
+
+def run_publish(dest, course=ROOT):
+    """Run `python -m tools.publish DEST` in the course at `course`, as `./course publish DEST` does
+    (it runs the lessons: a few minutes on a laptop's CPU)."""
+    return subprocess.run([sys.executable, "-m", "tools.publish", str(dest)], cwd=course,
+                          capture_output=True, text=True, timeout=3600)
+
+
+@pytest.fixture(scope="session")
+def edition(tmp_path_factory):
+    """The student edition, published once for every test that reads it (tests/test_publish.py, and
+    tests/test_lesson_claims.py, which reads the lessons' outputs from it)."""
+    dest = tmp_path_factory.mktemp("edition") / "student-edition"
+    proc = run_publish(dest)
+    assert proc.returncode == 0, proc.stderr
+    return dest

@@ -26,6 +26,7 @@ from grader import grade as class_grade, report as class_report, worker
 from grader.course import ROOT
 from grader.sandbox import sandbox_problem
 from grader.staging import stage_submission
+from kit.browser import chromium
 from kit.course_tools import cell_scores, feedback_text, nbgrader, scratch_course
 from kit.fixtures import ASSIGNMENT, HONEST, HOSTILE, NOTEBOOK, hand_in, notebook
 from kit.report_tools import assert_csv_matches_gradebook, assert_page_matches_gradebook, records, report_csv
@@ -568,20 +569,6 @@ def test_postgres_gradebook_same_scores(tmp_path, postgres, hostile_class):
 
 
 # ----------------------------------------------------------------------------- feedback in a browser
-
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
-
-
-def chromium(page, *args, profile):
-    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if not browser:
-        pytest.skip("no Chromium (./course installs it with apt-get where it can: package chromium)")
-    proc = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args, page.as_uri()],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return proc.stdout
-
 
 def test_feedback_page_in_a_browser(hostile_class, tmp_path):
     """The learner's feedback page, rendered by headless Chromium: the screenshot shows the total

@@ -12,6 +12,11 @@ every pin for that platform (`pip install --dry-run --no-deps --platform ... --r
 metadata of those wheels proves the set complete: every dependency each package declares for that
 target is in it, at a version it accepts. Those tests need the package index, as CI has it; they skip,
 saying so, only when it cannot be reached. `python -m bench.install_sizes` prints each target's download size.
+
+requirements-learner.txt, the learner's lock (the student edition's requirements.txt), is generated the same
+way from requirements-learner.in with the course lock as constraints: the same checks, and it holds a package
+for every module that the edition's notebooks and student kit import, and none of the instructor's
+(`python -m bench.learner_install` prints its download size).
 """
 import json
 import os
@@ -275,3 +280,79 @@ def test_course_cpu_says_when_pytorchs_index_cannot_be_reached(tmp_path):
     env["COURSE_TORCH"] = "gpu"
     done = subprocess.run([str(ROOT / "course"), "run", "true"], capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 2 and "COURSE_TORCH" in done.stderr, done.stderr
+
+
+# --- the learner's lock: the student edition's requirements.txt ------------------------------------
+
+LEARNER_IN = ROOT / "requirements-learner.in"
+LEARNER_LOCK = ROOT / "requirements-learner.txt"
+INSTRUCTOR_ONLY = {"nbgrader", "dask", "distributed", "psycopg2", "psycopg2-binary", "canvasapi", "pytest", "nbval"}
+COLAB_ONLY = {"google"}  # the student kit's `from google.colab import ...`, tried only in Colab
+
+
+def imported_modules():
+    """{top-level module: [files]} that the edition's notebooks (the lessons, the student copies) and
+    its student kit import, the standard library and the kit itself left out."""
+    import ast
+    import nbformat
+    sources = {}
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")) + sorted((ROOT / "release").glob("*/*.ipynb")):
+        code = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        sources[path] = "\n".join(line for cell in code for line in cell.splitlines()
+                                  if not line.lstrip().startswith(("%", "!")))  # IPython's magics and shell lines
+    for path in sorted((ROOT / "student-kit" / "coursekit").glob("*.py")):
+        sources[path] = path.read_text()
+    found = {}
+    for path, text in sources.items():
+        for node in ast.walk(ast.parse(text)):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else [])
+            for name in names:
+                top = name.split(".")[0]
+                if top not in sys.stdlib_module_names and top not in COLAB_ONLY | {"coursekit"}:
+                    found.setdefault(top, []).append(path.relative_to(ROOT).as_posix())
+    return found
+
+
+def test_learner_lock_is_generated_from_its_in_file_with_the_course_locks_versions():
+    header = LEARNER_LOCK.read_text().splitlines()[:2]
+    assert header[1].split() == ["#", "uv", "pip", "compile", "requirements-learner.in", "--universal", "--python-version",
+                                 "3.11", "-c", "requirements.txt", "-o", "requirements-learner.txt"], header
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_learner_lock_pins_every_direct_need_at_the_course_locks_versions(target):
+    env = environment(target)
+    pinned, course = pins(LEARNER_LOCK, env), pins(LOCK, env)
+    for name, req in requirements(LEARNER_IN, env).items():
+        assert name in pinned, f"requirements-learner.in needs {req}; its lock has no {name} for {target}: regenerate it"
+        assert req.specifier.contains(pinned[name], prereleases=True), \
+            f"requirements-learner.in needs {req}; its lock pins {name}=={pinned[name]}: regenerate it"
+    assert {name: pinned.get(name) for name in TORCH_PAIR} == TORCH_PAIR
+    differ = {name: (version, course.get(name)) for name, version in pinned.items() if course.get(name) != version}
+    assert not differ, f"the learner's lock and the course's differ (learner, course): {differ}; regenerate it"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_learner_lock_has_what_the_edition_imports_and_nothing_of_the_instructors(target):
+    from importlib.metadata import packages_distributions
+    pinned = pins(LEARNER_LOCK, environment(target))
+    imported = imported_modules()
+    assert {"torch", "torchvision", "matplotlib", "tqdm", "ipywidgets", "IPython"} <= set(imported), sorted(imported)
+    dists = packages_distributions()
+    for module, files in imported.items():
+        assert module in dists, f"{module} (imported by {files[0]}) is not installed in the course's environment"
+        assert any(canonicalize_name(d) in pinned for d in dists[module]), \
+            f"{files[0]} imports {module}; requirements-learner.txt has no {dists[module]} for {target}"
+    assert {"jupyterlab", "ipykernel"} <= set(pinned), "a learner runs the notebooks in JupyterLab"
+    assert not INSTRUCTOR_ONLY & set(pinned), f"the learner's lock has the instructor's {INSTRUCTOR_ONLY & set(pinned)}"
+
+
+@pytest.mark.slow  # pip resolves the learner's lock against the index
+@pytest.mark.parametrize("target", TARGETS)
+def test_learner_lock_installs(index, target):
+    env = environment(target)
+    pinned = pins(LEARNER_LOCK, env)
+    report = pip_dry_run([f"{name}=={version}" for name, version in pinned.items()], target)
+    assert {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"] for i in report} == pinned
+    assert unmet(report, env) == []

@@ -1,20 +1,19 @@
-"""What the lessons' text says their demos show, the demos print: each lesson is run (nbclient) and
-the numbers its text quotes or compares are read back from its outputs."""
+"""What the lessons' text says their demos show, the demos print: each lesson is run (nbclient, by
+`./course publish`: the student edition carries the lessons with their outputs) and the numbers its
+text quotes or compares are read back from the published outputs."""
 import re
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from conftest import ROOT
+from tools.publish import published_path
 
 pytestmark = pytest.mark.slow
 
 
-def printed(name, tmp_path):
-    """{cell id: what the cell printed} of the lesson `name`, run top to bottom in `tmp_path`."""
-    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+def printed(name, edition):
+    """{cell id: what the cell printed} of the lesson `name` as the student edition publishes it, run top to bottom."""
+    nb = nbformat.read(edition / published_path(f"notebooks/{name}"), as_version=4)
     return {c.get("id"): "".join(o.get("text", "") for o in c.outputs if o.get("output_type") == "stream" and o.get("name") == "stdout")
             for c in nb.cells if c.cell_type == "code"}
 
@@ -23,15 +22,15 @@ def numbers(text, pattern):
     return {m.group(1).strip(): float(m.group(2)) for m in re.finditer(pattern, text)}
 
 
-def test_lesson_1_huber_pulls_show_its_quadratic_zone_and_its_cap(tmp_path):
-    out = printed("01_loss_functions.ipynb", tmp_path)["loss-lesson-16"]
+def test_lesson_1_huber_pulls_show_its_quadratic_zone_and_its_cap(edition):
+    out = printed("01_loss_functions.ipynb", edition)["loss-lesson-16"]
     assert "Huber (δ=2)  pull of each point on c: [2.0, 1.0, 0.0, -1.0, -2.0]" in out, out
     assert "L1           pull of each point on c: [1.0, 1.0, 0.0, -1.0, -1.0]" in out, out
 
 
 @pytest.fixture(scope="module")
-def lesson_2(tmp_path_factory):
-    return printed("02_optimization.ipynb", tmp_path_factory.mktemp("lesson2"))
+def lesson_2(edition):
+    return printed("02_optimization.ipynb", edition)
 
 
 def test_lesson_2_a_small_learning_rate_goes_less_than_half_the_way(lesson_2):
@@ -55,8 +54,8 @@ def test_lesson_2_in_the_fair_race_rmsprop_ends_last(lesson_2):
     assert best["SGD + momentum 0.9"] < 1e-9 and best["Adam"] < 1e-9, best  # "down to the limit of float precision"
 
 
-def test_lesson_3_momentum_wins_the_one_epoch_race_and_the_recipe_reaches_99(tmp_path):
-    out = printed("03_mnist_classification.ipynb", tmp_path)
+def test_lesson_3_momentum_wins_the_one_epoch_race_and_the_recipe_reaches_99(edition):
+    out = printed("03_mnist_classification.ipynb", edition)
     race, name = {}, None
     for line in out["mnist-lesson-30"].splitlines():  # an optimizer's name, then its epoch's line
         found = re.match(r"epoch 1: validation accuracy ([\d.]+)%", line)

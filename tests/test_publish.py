@@ -10,10 +10,12 @@ import sys
 
 import nbformat
 import pytest
+from bs4 import BeautifulSoup
 
-from conftest import LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel
+from conftest import LESSONS, RELEASE_NOTEBOOKS, ROOT, SOURCE_NOTEBOOKS, rel, run_publish
 from grader.course import assignments
-from tools.publish import BADGE, COLAB_URL, MARKER, STUDENT_REPO, published_path
+from kit.browser import chromium
+from tools.publish import BADGE, COLAB_URL, MARKER, SITE, STUDENT_REPO, published_path
 
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -27,22 +29,8 @@ TAUGHT_IN_LESSONS = {
     "loss = loss_fn(model(inputs), targets)",  # the training loop's forward step, as lessons 1 and 2 teach it
 }
 COLAB_GITHUB = re.compile(r"https://colab\.research\.google\.com/github/([^)\s\"'<>]*)")
-COURSE_FILES = ("course", "nbgrader_config.py", "requirements.txt", "README.md", "grader", "tools", "student-kit", "notebooks", "source",
+COURSE_FILES = ("course", "nbgrader_config.py", "requirements.txt", "requirements-learner.txt", "README.md", "grader", "tools", "student-kit", "notebooks", "source",
                 "release")
-
-
-def run_publish(dest, course=ROOT):
-    """Run `python -m tools.publish DEST` in the course at `course`, as `./course publish DEST` does."""
-    return subprocess.run([sys.executable, "-m", "tools.publish", str(dest)], cwd=course,
-                          capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope="module")
-def edition(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("edition") / "student-edition"
-    proc = run_publish(dest)
-    assert proc.returncode == 0, proc.stderr
-    return dest
 
 
 @pytest.fixture
@@ -66,7 +54,7 @@ def snapshot(folder):
 
 def texts(tree):
     """{path: text} of every file of `tree` but .git; a notebook's text is every string in it
-    (cell sources, outputs, metadata)."""
+    (cell sources, outputs, metadata); a page's is its HTML and the text it shows."""
     def strings(node):
         if isinstance(node, str):
             yield node
@@ -78,7 +66,11 @@ def texts(tree):
         key = path.relative_to(tree).as_posix()
         if path.is_file() and not key.startswith(".git/"):
             text = path.read_text(encoding="utf-8", errors="replace")
-            found[key] = "\n".join(strings(json.loads(text))) if path.suffix == ".ipynb" else text
+            if path.suffix == ".ipynb":
+                text = "\n".join(strings(json.loads(text)))
+            elif path.suffix == ".html":  # its markup (links) and its text (code, highlighted in spans)
+                text += "\n" + BeautifulSoup(text, "html.parser").get_text()
+            found[key] = text
     return found
 
 
@@ -107,7 +99,7 @@ def leaks(tree, path):
     """{secret line of `path`: [files of `tree` that show it]}."""
     files = texts(tree)
     found = {line: [name for name, text in files.items() if line in text
-                    and not (line in TAUGHT_IN_LESSONS and name.startswith("lessons/"))]
+                    and not (line in TAUGHT_IN_LESSONS and name.startswith(("lessons/", f"{SITE}/lessons/")))]
              for line in secrets(path)}
     return {line: names for line, names in found.items() if names}
 
@@ -134,9 +126,20 @@ def test_the_lines_lessons_may_teach_are_reference_lines_they_teach():
         "TAUGHT_IN_LESSONS lists a line that is no longer both a solution line and in a lesson: remove it"
 
 
+def pages():
+    """The edition's web pages: {published notebook: its page}."""
+    return {published_path(rel(path)): f"{SITE}/{published_path(rel(path)).split('/')[0]}/{path.stem}.html"
+            for path in LESSONS + RELEASE_NOTEBOOKS}
+
+
+def figure_cells(path):
+    """The code cells of the notebook at `path` that draw a figure (matplotlib's plt.show())."""
+    return [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code" and "plt.show()" in c.source]
+
+
 @pytest.mark.slow
 def test_the_edition_holds_exactly_the_allowlist(edition):
-    expected = {"README.md", "requirements.txt", MARKER}
+    expected = {"README.md", "requirements.txt", MARKER, f"{SITE}/index.html"} | set(pages().values())
     expected |= {f"lessons/{p.name}" for p in LESSONS}
     expected |= {"assignments/" + p.relative_to(ROOT / "release").as_posix()
                  for a in assignments() for p in (ROOT / "release" / a).rglob("*") if p.is_file()}
@@ -146,11 +149,65 @@ def test_the_edition_holds_exactly_the_allowlist(edition):
     published = {p.relative_to(edition).as_posix() for p in edition.rglob("*") if p.is_file()}
     assert published == expected
     assert {f"assignments/{p.parent.name}/{p.name}" for p in RELEASE_NOTEBOOKS} <= published
-    for path in LESSONS + RELEASE_NOTEBOOKS:
+    for path in RELEASE_NOTEBOOKS:
         assert (edition / published_path(rel(path))).read_bytes() == path.read_bytes(), f"{rel(path)} was changed"
-    assert (edition / "requirements.txt").read_bytes() == (ROOT / "requirements.txt").read_bytes()
+    for path in LESSONS:  # the lesson as it is, with its outputs
+        cells = lambda nb: [(c.cell_type, c.get("id"), c.source) for c in nb.cells]
+        assert cells(nbformat.read(edition / published_path(rel(path)), 4)) == cells(nbformat.read(path, 4)), \
+            f"{rel(path)}'s cells were changed"
+    assert (edition / "requirements.txt").read_bytes() == (ROOT / "requirements-learner.txt").read_bytes()
     marker = json.loads((edition / MARKER).read_text())
     assert set(marker["files"]) == expected - {MARKER}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", LESSONS, ids=rel)
+def test_the_editions_lessons_carry_their_outputs_and_figures(edition, path):
+    """Each published lesson was run top to bottom: every code cell ran, in order, without an error,
+    and every cell that draws a figure holds it (an interactive one at its first values)."""
+    nb = nbformat.read(edition / published_path(rel(path)), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "not every cell ran, in order"
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"], "a cell failed"
+    drawn = {c.id for c in code if any("image/png" in o.get("data", {}) for o in c.outputs)}
+    assert figure_cells(path) and {c.id for c in figure_cells(path)} <= drawn, "a figure is missing"
+    assert not [o for c in code for o in c.outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {})], \
+        "a widget that only a running kernel shows was published"
+    assert all(c.outputs == [] for c in nbformat.read(path, 4).cells if c.cell_type == "code"), \
+        f"{rel(path)} in the course has outputs"
+
+
+# Marks each <img> with the size the browser decoded it at, once the page has loaded.
+RENDERED = ("<script>addEventListener('load', () => { for (const img of document.images) "
+            "img.dataset.rendered = img.naturalWidth + 'x' + img.naturalHeight; });</script>")
+
+
+def rendered_figures(page, tmp_path):
+    """The figures (inline PNG images of at least 200x100 pixels) headless Chromium renders on `page`."""
+    probe = tmp_path / page.name
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", RENDERED + "</body>"), encoding="utf-8")
+    dom = BeautifulSoup(chromium(probe, "--dump-dom", "--virtual-time-budget=10000", profile=tmp_path / "profile"),
+                        "html.parser")
+    sizes = [tuple(map(int, img.get("data-rendered", "0x0").split("x"))) for img in dom.find_all("img")
+             if img.get("src", "").startswith("data:image/png;base64,")]
+    return [size for size in sizes if size[0] >= 200 and size[1] >= 100]
+
+
+@pytest.mark.slow
+def test_the_editions_pages_render_with_their_figures_in_a_browser(edition, tmp_path):
+    readme = (edition / "README.md").read_text()
+    assert f"`{SITE}/index.html`" in readme, "the learner's README does not link the pages"
+    index = BeautifulSoup(chromium(edition / SITE / "index.html", "--dump-dom", profile=tmp_path / "profile"),
+                          "html.parser")
+    linked = {(edition / SITE / a["href"]).resolve() for a in index.find_all("a")}
+    assert linked == {(edition / page).resolve() for page in pages().values()}, "the index does not link every page"
+    for path in LESSONS + RELEASE_NOTEBOOKS:
+        page = edition / pages()[published_path(rel(path))]
+        figures = rendered_figures(page, tmp_path)
+        assert len(figures) >= len(figure_cells(path)), f"{page.name}: {len(figures)} figures rendered: {figures}"
+        text = BeautifulSoup(chromium(page, "--dump-dom", profile=tmp_path / "profile"), "html.parser").get_text()
+        first = next(c.source for c in nbformat.read(path, 4).cells if c.cell_type == "markdown")
+        assert first.splitlines()[0].lstrip("# ").strip() in text, f"{page.name} does not show its notebook"
 
 
 @pytest.mark.slow

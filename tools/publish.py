@@ -9,13 +9,21 @@
 
 The edition is built by allowlist: the lessons, the student copies from release/, the student kit
 (student-kit/: the assignments' shared checks, which their first cell installs in Colab from the
-edition's tag v<coursekit.__version__>), a learner's README.md, requirements.txt, LICENSE when there
-is one, and MARKER. Nothing else of the course
+edition's tag v<coursekit.__version__>), a learner's README.md, requirements.txt (the learner's lock,
+requirements-learner.txt: what the notebooks import, not the instructor's tools), LICENSE when there
+is one, and MARKER. The lessons are published with their outputs: each is run top to bottom here
+(nbclient; the lessons seed themselves, so their numbers are those their text quotes; lesson 3 reads
+MNIST from the data root), and docs/ holds every lesson and assignment rendered as a web page
+(nbconvert), figures inline, with docs/index.html linking them. notebooks/ itself keeps inputs only.
+A lesson run is kept in the cache (`ran_lesson`): publishing again from the same lesson and the same
+environment reuses it.
+Nothing else of the course
 (source/, tools/, tests/, the gradebook, submissions, ...) is ever read into it. Nothing is
 regenerated here: publishing refuses while release/ is not what nbgrader makes from source/.
 (To publish into a folder named `badges`, write `./badges`.)
 """
 import hashlib
+import html
 import json
 import os
 import re
@@ -25,6 +33,9 @@ import tempfile
 from pathlib import Path, PurePosixPath
 
 import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbconvert import HTMLExporter
 
 from grader.course import ROOT, assignments, scratch_course
 
@@ -40,6 +51,11 @@ KIT_URL = re.compile(r"git\+https://github\.com/[^/\s@]+/[^/\s@]+@")
 README_BADGE = re.compile(r"`([^`\s]+\.ipynb)` " + BADGE.pattern)
 MARKER = ".student-edition.json"  # in a folder written by publish(): what it wrote, so the next publish may replace it
 LICENSES = ("LICENSE", "LICENSE.md", "LICENSE.txt")
+LEARNER_LOCK = "requirements-learner.txt"  # published as the edition's requirements.txt
+SITE = "docs"  # the rendered pages: docs/index.html, docs/lessons/*.html, docs/assignments/*.html
+CELL_TIMEOUT = 1800  # seconds one lesson cell may run when publishing (lesson 3 trains on MNIST on a CPU)
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 
 class Refused(Exception):
@@ -120,7 +136,7 @@ def modules_section(text):
 
 def allowlist():
     """{published path: course file} of every file copied into the student edition as it is."""
-    files = {"requirements.txt": ROOT / "requirements.txt"}
+    files = {"requirements.txt": ROOT / LEARNER_LOCK}
     files.update((name, ROOT / name) for name in LICENSES if (ROOT / name).is_file())
     # the student kit, which the assignments' first cell installs in Colab from the edition (pinned to
     # the tag v<its version>) and a learner installs beside requirements.txt elsewhere
@@ -188,6 +204,11 @@ you write the code yourself, with test cells that check your work as you go.
 
 Work through each module's lesson first, then its assignment.
 
+**Reading without running.** Each lesson in `lessons/` is saved with its outputs, run once before
+publishing: its figures and printed numbers show on GitHub and before you run a cell (an
+interactive slider shows its figure at its first value until you run it). `docs/index.html` links
+to every lesson and assignment as a web page, figures included.
+
 ## Set-up
 
 **In Google Colab** (nothing to install): click a badge above. What you change in the notebook a
@@ -195,8 +216,11 @@ badge opens is not kept: *File → Save a copy in Drive* before you write anythi
 *Runtime → Change runtime type → GPU* makes the MNIST module faster; everything also runs on a CPU.
 
 **On your own computer**, with [Python](https://www.python.org/downloads/) 3.11 or newer and
-[git](https://git-scm.com/downloads) (or GitHub's *Code → Download ZIP*). The first install
-downloads a few GB, mostly PyTorch.
+[git](https://git-scm.com/downloads) (or GitHub's *Code → Download ZIP*). `requirements.txt`
+installs what the notebooks use, at the versions the course is tested with, on Linux, macOS and
+Windows: PyTorch, torchvision, matplotlib, tqdm, ipywidgets and JupyterLab, with what they need.
+The first install downloads a few hundred MB on macOS and Windows, a few GB on Linux (PyPI's
+Linux PyTorch comes with NVIDIA's CUDA libraries).
 
 Linux or macOS, in a terminal:
 
@@ -242,6 +266,99 @@ short: work in your own copy, run everything from a fresh start (*Restart and ru
 hand in, then hand in the `.ipynb` file itself (in Colab: *File → Download → Download .ipynb*)
 where your course says. The grader runs your notebook again from the top, on a CPU, with hidden
 tests added to the ones you see.
+"""
+
+
+# --- lessons with their outputs, and their pages ------------------------------------------------
+
+def ran_lesson(path, workdir):
+    """The lesson at `path` as run_lesson() runs it, kept in the course's cache (beside ./course's
+    environments) under the digest of the lesson and of this Python with every package installed:
+    publishing again from the same lesson in the same environment does not run it again."""
+    kept = kept_lesson(path)
+    if kept.is_file():
+        return kept.read_bytes()
+    data = (nbformat.writes(run_lesson(path, workdir)) + "\n").encode("utf-8")
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.with_suffix(".part").write_bytes(data)
+    kept.with_suffix(".part").replace(kept)
+    return data
+
+
+def kept_lesson(path):
+    """Where ran_lesson() keeps the run of the lesson at `path` in this environment."""
+    import importlib.metadata
+    installed = sorted(f"{d.metadata['Name']}=={d.version}" for d in importlib.metadata.distributions())
+    key = digest(path.read_bytes() + "\n".join([sys.version, *installed]).encode("utf-8"))
+    cache = Path(os.environ.get("COURSE_CACHE_DIR") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                 / "pytorch-loss-course")
+    return cache / "published-lessons" / f"{path.stem}-{key[:16]}.ipynb"
+
+
+def run_lesson(path, workdir):
+    """The lesson at `path` run top to bottom in `workdir` (nbclient, this environment's python3
+    kernel), each interactive widget's output (the figure at its sliders' first values) in place of
+    the widget, which only a running kernel can show."""
+    print(f"publish: running {rel(path)} (its outputs go into the edition)", file=sys.stderr, flush=True)
+    nb = nbformat.read(path, as_version=4)
+    try:
+        NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                       resources={"metadata": {"path": str(workdir)}}).execute()
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
+        lines = [line for line in str(error).splitlines() if line.strip()]
+        raise Refused(f"{rel(path)} fails when run top to bottom: {lines[-1] if lines else type(error).__name__}; "
+                      "fix it (run it in Jupyter with Restart and run all)") from None
+    state = nb.metadata.pop("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [shown for output in cell.outputs for shown in
+                            (widget_outputs(state, output.data[WIDGET_VIEW]["model_id"])
+                             if WIDGET_VIEW in output.get("data", {}) else [output])]
+    return nb
+
+
+def widget_outputs(state, model_id):
+    """The outputs that the widget `model_id` and the widgets inside it show (ipywidgets' Output)."""
+    model = state.get(model_id, {}).get("state", {})
+    found = [nbformat.from_dict(output) for output in model.get("outputs", [])]
+    for child in model.get("children", []):
+        found += widget_outputs(state, child.removeprefix("IPY_MODEL_"))
+    return found
+
+
+def page(nb, title):
+    """The notebook `nb` as a web page of its own (nbconvert's HTML, figures inline as data: URLs)."""
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb, resources={"metadata": {"name": title}})
+    return body
+
+
+def page_path(published):
+    """Where the page of the published notebook `published` lies: docs/lessons/X.html, docs/assignments/A.html."""
+    folder, name = published.split("/")[0], PurePosixPath(published).stem
+    return f"{SITE}/{folder}/{name}.html"
+
+
+def site_index(rows):
+    """docs/index.html: a link to the page of each module's lesson and assignment."""
+    items = "\n".join(
+        f'<tr><td>{html.escape(re.sub(r"[`*]", "", module))}</td>'
+        f'<td><a href="{page_path(lesson)[len(SITE) + 1:]}">{html.escape(PurePosixPath(lesson).stem)}</a></td>'
+        f'<td><a href="{page_path(copy)[len(SITE) + 1:]}">{html.escape(PurePosixPath(copy).stem)}</a></td></tr>'
+        for module, lesson, copy in rows)
+    return SITE_INDEX.format(rows=items)
+
+
+SITE_INDEX = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Loss functions and optimization in PyTorch</title></head>
+<body>
+<h1>Loss functions and optimization in PyTorch</h1>
+<p>Each lesson as a page, with its figures and printed results; each graded assignment as you start it.
+To run them, open the notebooks (see the README).</p>
+<table>
+<tr><th>module</th><th>lesson</th><th>graded assignment</th></tr>
+{rows}
+</table>
+</body></html>
 """
 
 
@@ -337,6 +454,16 @@ def publish(dest):
     if stale:
         raise Refused("release/ is not what nbgrader makes from source/ now; " + "; ".join(stale)
                       + ", then publish again")
+    with tempfile.TemporaryDirectory(prefix="publish-run-") as workdir:
+        for published, path in allowlist().items():
+            if published.startswith("lessons/"):
+                contents[published] = ran_lesson(path, workdir)
+    for published, data in list(contents.items()):
+        if published.endswith(".ipynb"):
+            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
+            contents[page_path(published)] = page(nb, PurePosixPath(published).stem).encode("utf-8")
+    contents[f"{SITE}/index.html"] = site_index(
+        [(module, published_path(lesson), published_path(copy)) for module, lesson, copy in modules()]).encode("utf-8")
     files = {path: digest(data) for path, data in sorted(contents.items())}
     contents[MARKER] = (json.dumps({
         "about": "Written by `./course publish` from the course repository. Publishing again replaces "
