@@ -68,3 +68,37 @@ def test_lesson_3_momentum_wins_the_one_epoch_race_and_the_recipe_reaches_99(edi
     recipe = float(re.search(r"validation accuracy ([\d.]+)% after", out["mnist-lesson-26"].splitlines()[-1]).group(1))
     test = float(re.search(r"test accuracy ([\d.]+)%", out["mnist-lesson-33"]).group(1))
     assert recipe >= 98.5 and test > 99.0, (recipe, test)  # "about 99% validation accuracy", "over 99% test accuracy"
+
+
+@pytest.fixture(scope="module")
+def lesson_4(tmp_path_factory):
+    return printed("04_training_recipes.ipynb", tmp_path_factory.mktemp("lesson4"))
+
+
+def test_lesson_4_one_cycle_starts_peaks_and_ends_where_the_text_says(lesson_4):
+    out = lesson_4["recipes-lesson-08"]
+    assert "step 0: 0.004 (0.1 / 25)   peak at step 29: 0.1   step 99: 4e-07" in out, out
+
+
+def test_lesson_4_adams_l2_decay_ignores_wd_where_adamw_follows_it(lesson_4):
+    out = lesson_4["recipes-lesson-11"]
+    found = {(name, float(wd)): (float(free), float(fit)) for name, wd, free, fit in re.findall(
+        r"(?m)^(Adam, L2|AdamW) +wd=([\d.]+) *: after 300 steps w\[1\] = ([\d.]+), w\[0\] = ([\d.]+)$", out)}
+    assert len(found) == 6, out
+    adam_free = {found[("Adam, L2", wd)][0] for wd in (0.001, 0.1, 1.0)}
+    assert len(adam_free) == 1, found  # "Adam's three dashed curves lie on top of one another"
+    assert found[("AdamW", 0.001)][0] > 1.99 and abs(found[("AdamW", 1.0)][0] - 0.1) < 0.01, found
+    assert abs(found[("Adam, L2", 1.0)][1] - 0.99) < 0.005 and abs(found[("AdamW", 1.0)][1] - 0.77) < 0.01, found
+
+
+def test_lesson_4_pos_weight_finds_the_positives_that_accuracy_hides(lesson_4):
+    out = lesson_4["recipes-lesson-14"]
+    rows = {name.strip(): (float(found), float(flagged), float(accuracy)) for name, found, flagged, accuracy in re.findall(
+        r"(?m)^(.+?) positives found (\d+)%, negatives flagged ([\d.]+)%, accuracy ([\d.]+)%$", out)}
+    plain, weighted = rows["no pos_weight"], rows["pos_weight = 20"]
+    assert 50 <= plain[0] <= 65 and plain[2] >= 97 and weighted[0] >= 95 and weighted[2] < plain[2], rows
+
+
+def test_lesson_4_a_weighted_mean_is_not_a_mean_over_n(lesson_4):
+    mean, builtin, over_n = numbers(lesson_4["recipes-lesson-18"], r"(weighted mean|\.\.\.\)|instead) ([\d.]+)").values()
+    assert mean == builtin != over_n, lesson_4["recipes-lesson-18"]

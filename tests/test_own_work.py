@@ -136,6 +136,7 @@ def test_scratch_cells_may_use_the_built_ins_and_do_not_run_when_graded(case):
 A = "loss_functions"
 O = "optimizers"
 M = "mnist_classifier"
+R = "training_recipes"
 ATTACKS = [
     # the built-in, by every road the old denylist named and more
     ("functional", A, "mse_loss_solution", "def mse_loss(pred, target):\n    return F.mse_loss(pred, target)\n",
@@ -345,6 +346,38 @@ def l1_loss(pred, target):
         for p in self.params:
             p._version
 ''', (), "MySGD", "._version"),
+    # training_recipes: its scheduler, AdamW, the weighted losses, and the checks' helpers
+    ("torch_scheduler", R, "one_cycle_lr_solution", '''def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+    p = torch.zeros(1, requires_grad=True)
+    o = torch.optim.SGD([p], lr=max_lr)
+    s = torch.optim.lr_scheduler.OneCycleLR(o, max_lr=max_lr, total_steps=total_steps, pct_start=pct_start)
+    for _ in range(step):
+        s.step()
+    return o.param_groups[0]["lr"]
+''', (), "one_cycle_lr", "torch.optim"),
+    ("torch_schedule_helper", R, "one_cycle_lr_solution",
+     "def one_cycle_lr(step, total_steps, max_lr, **kwargs):\n    return torch_one_cycle_lrs(total_steps, max_lr, **kwargs)[step]\n",
+     (), "one_cycle_lr", "torch_one_cycle_lrs"),
+    ("torch_adamw", R, "my_adamw_solution", '''class MyAdamW:
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        self.inner = torch.optim.AdamW(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+    def zero_grad(self):
+        self.inner.zero_grad()
+
+    def step(self):
+        self.inner.step()
+''', (), "MyAdamW", "torch.optim.AdamW"),
+    ("builtin_weighted_bce", R, "bce_with_logits_weighted_solution",
+     "def bce_with_logits_weighted(logits, target, pos_weight):\n"
+     "    return F.binary_cross_entropy_with_logits(logits, target, pos_weight=pos_weight)\n",
+     (), "bce_with_logits_weighted", "torch.nn.functional.binary_cross_entropy_with_logits"),
+    ("builtin_weighted_ce", R, "cross_entropy_weighted_solution",
+     "def cross_entropy_weighted(logits, target, weight):\n    return nn.CrossEntropyLoss(weight=weight)(logits, target)\n",
+     (), "cross_entropy_weighted", "torch.nn.CrossEntropyLoss"),
+    ("reference_helper_ce", R, "cross_entropy_weighted_solution",
+     "def cross_entropy_weighted(logits, target, weight):\n    return torch_ce_weighted(logits, target, weight)\n",
+     (), "cross_entropy_weighted", "torch_ce_weighted"),
 ]
 
 

@@ -101,6 +101,32 @@ PITFALLS = [  # (assignment, test cell, {solution: (reference code or None, the 
      {"my_sgd_solution": ("self.buffers[i].mul_(self.momentum).add_(p.grad)",
                           "self.buffers[i].mul_(self.momentum).add_(p.grad, alpha=1 - self.momentum)")},
      "the buffer is b = μ·b + g (the whole gradient"),
+    ("training_recipes", "test_one_cycle_lr_basic",
+     {"one_cycle_lr_solution": ("pct_start * total_steps - 1", "pct_start * total_steps")},
+     "Your schedule is OneCycleLR with the peak one step late"),
+    ("training_recipes", "test_one_cycle_lr_basic",
+     {"one_cycle_lr_solution": ("(1 + math.cos(math.pi * pct))", "2 * (1 - pct)")},
+     "Your schedule is OneCycleLR with a linear anneal"),
+    ("training_recipes", "test_one_cycle_lr_settings",
+     {"one_cycle_lr_solution": ("final = initial / final_div_factor", "final = initial")},
+     "Your schedule is OneCycleLR with no final division"),
+    ("training_recipes", "test_my_adamw_basic",
+     {"my_adamw_solution": ("p.mul_(1 - self.lr * self.weight_decay)", "p.grad.add_(p, alpha=self.weight_decay)")},
+     "torch.optim.Adam(weight_decay=...), the L2 term added to the gradient"),
+    ("training_recipes", "test_my_adamw_basic",
+     {"my_adamw_solution": ("p.mul_(1 - self.lr * self.weight_decay)", "p.mul_(1 - self.weight_decay)")},
+     "the decay not multiplied by lr"),
+    ("training_recipes", "test_bce_with_logits_weighted_basic",
+     {"bce_with_logits_weighted_solution": ("pos_weight * target * F.softplus(-logits) + (1 - target) * F.softplus(logits)",
+                                            "target * F.softplus(-logits) + pos_weight * (1 - target) * F.softplus(logits)")},
+     "pos_weight on the negative term"),
+    ("training_recipes", "test_bce_with_logits_weighted_basic",
+     {"bce_with_logits_weighted_solution": ("F.softplus(-logits)",
+                                            "((-logits).clamp(min=0) + torch.log1p(torch.exp(-logits.abs())))")},
+     "use F.softplus, whose gradient is right at 0"),
+    ("training_recipes", "test_cross_entropy_weighted_basic",
+     {"cross_entropy_weighted_solution": ("/ row_weight.sum()", "/ len(target)")},
+     "the weighted sum divided by N, the number of rows"),
 ]
 
 
@@ -144,6 +170,9 @@ MISTAKE_MIDWAY = {  # a mistake early in the notebook: the run must go on past i
     "optimizers": ("test_my_sgd_basic", {"my_sgd_solution": (
         None, "class MySGD:\n    def __init__(self, params, lr, momentum=0.0):\n        self.params = list(params)\n\n"
               "    def zero_grad(self):\n        pass\n\n    def step(self):\n        pass\n")}),
+    "training_recipes": ("test_one_cycle_lr_basic", {"one_cycle_lr_solution": (
+        None, "def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):\n"
+              "    return max_lr\n")}),
 }
 
 

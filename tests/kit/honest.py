@@ -1420,6 +1420,304 @@ EVALUATE = [_src('''
     '''),
 ]
 
+# --------------------------------------------------------------------------------------------------
+# training_recipes (its setup cell: import math; import torch; import torch.nn as nn; import torch.nn.functional as F)
+# --------------------------------------------------------------------------------------------------
+
+ONE_CYCLE_LR = [_src('''
+    def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+        initial = max_lr / div_factor
+        final = initial / final_div_factor
+        peak = pct_start * total_steps - 1
+        if step <= peak:
+            start, end, pct = initial, max_lr, step / peak
+        else:
+            start, end, pct = max_lr, final, (step - peak) / (total_steps - 1 - peak)
+        return end + (start - end) / 2 * (1 + math.cos(math.pi * pct))
+    '''), _src('''
+    def _cosine(start, end, pct):
+        """From start (pct 0) to end (pct 1) along half a cosine."""
+        return end + (start - end) * (math.cos(math.pi * pct) + 1) / 2
+
+
+    def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+        low = max_lr / div_factor
+        phases = [(float(pct_start * total_steps) - 1, low, max_lr),
+                  (total_steps - 1, max_lr, low / final_div_factor)]
+        begin = 0
+        for i, (end_step, start_lr, end_lr) in enumerate(phases):
+            if step <= end_step or i == len(phases) - 1:
+                return _cosine(start_lr, end_lr, (step - begin) / (end_step - begin))
+            begin = end_step
+    '''), _src('''
+    import math as m
+
+
+    def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+        """Warm up along a cosine to max_lr, then anneal along a cosine to initial / final_div_factor."""
+        lr_0 = max_lr / div_factor
+        lr_min = lr_0 / final_div_factor
+        warm = pct_start * total_steps - 1
+        if step > warm:
+            frac = (step - warm) / (total_steps - 1 - warm)
+            return lr_min + 0.5 * (max_lr - lr_min) * (1 + m.cos(m.pi * frac))
+        frac = step / warm
+        return max_lr + 0.5 * (lr_0 - max_lr) * (1 + m.cos(m.pi * frac))
+    '''), _src('''
+    def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+        # with tensors, in float64: torch.cos instead of math.cos
+        initial = max_lr / div_factor
+        final = initial / final_div_factor
+        s1 = pct_start * total_steps - 1
+        warming = step <= s1
+        start = initial if warming else max_lr
+        end = max_lr if warming else final
+        pct = torch.tensor(step / s1 if warming else (step - s1) / (total_steps - 1 - s1), dtype=torch.float64)
+        return float(end + (start - end) * 0.5 * (1 + torch.cos(torch.pi * pct)))
+    '''), _src('''
+    def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+        initial_lr = max_lr / div_factor
+        min_lr = initial_lr / final_div_factor
+        end_of_warm_up = pct_start * total_steps - 1
+        end_of_anneal = total_steps - 1
+
+        def anneal(start, end, pct):
+            return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+        if step <= end_of_warm_up:
+            return anneal(initial_lr, max_lr, step / end_of_warm_up)
+        return anneal(max_lr, min_lr, (step - end_of_warm_up) / (end_of_anneal - end_of_warm_up))
+    '''),
+]
+
+MY_ADAMW = [_src('''
+    class MyAdamW:
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+            self.params = list(params)
+            self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
+            self.m = [torch.zeros_like(p) for p in self.params]
+            self.v = [torch.zeros_like(p) for p in self.params]
+            self.t = [0] * len(self.params)
+
+        def zero_grad(self):
+            for p in self.params:
+                p.grad = None
+
+        @torch.no_grad()
+        def step(self):
+            beta1, beta2 = self.betas
+            for i, p in enumerate(self.params):
+                if p.grad is None:
+                    continue
+                p.mul_(1 - self.lr * self.weight_decay)
+                self.t[i] += 1
+                self.m[i].mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                self.v[i].mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                m_hat = self.m[i] / (1 - beta1 ** self.t[i])
+                v_hat = self.v[i] / (1 - beta2 ** self.t[i])
+                p.sub_(self.lr * m_hat / (v_hat.sqrt() + self.eps))
+    '''), _src('''
+    class MyAdamW:
+        """One state dict per parameter, created on its first step (as torch.optim does)."""
+
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+            self.params = [p for p in params]
+            self.lr = lr
+            self.beta1, self.beta2 = betas
+            self.eps = eps
+            self.wd = weight_decay
+            self.state = {}
+
+        def zero_grad(self):
+            for p in self.params:
+                p.grad = None
+
+        def step(self):
+            with torch.no_grad():
+                for p in self.params:
+                    if p.grad is None:
+                        continue
+                    if id(p) not in self.state:
+                        self.state[id(p)] = {"t": 0, "m": torch.zeros_like(p), "v": torch.zeros_like(p)}
+                    s = self.state[id(p)]
+                    g = p.grad
+                    p -= self.lr * self.wd * p
+                    s["t"] += 1
+                    s["m"] = self.beta1 * s["m"] + (1 - self.beta1) * g
+                    s["v"] = self.beta2 * s["v"] + (1 - self.beta2) * g * g
+                    m_hat = s["m"] / (1 - self.beta1 ** s["t"])
+                    v_hat = s["v"] / (1 - self.beta2 ** s["t"])
+                    p -= self.lr * m_hat / (torch.sqrt(v_hat) + self.eps)
+    '''), _src('''
+    class MyAdam:
+        """Adam, as written in the assignment optimizers."""
+
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+            self.params = list(params)
+            self.lr, self.betas, self.eps = lr, betas, eps
+            self.m = [torch.zeros_like(p) for p in self.params]
+            self.v = [torch.zeros_like(p) for p in self.params]
+            self.t = [0] * len(self.params)
+
+        def zero_grad(self):
+            for p in self.params:
+                p.grad = None
+
+        def decay(self, p):
+            pass
+
+        @torch.no_grad()
+        def step(self):
+            beta1, beta2 = self.betas
+            for i, p in enumerate(self.params):
+                if p.grad is None:
+                    continue
+                self.decay(p)
+                self.t[i] += 1
+                self.m[i] = beta1 * self.m[i] + (1 - beta1) * p.grad
+                self.v[i] = beta2 * self.v[i] + (1 - beta2) * p.grad ** 2
+                m_hat = self.m[i] / (1 - beta1 ** self.t[i])
+                v_hat = self.v[i] / (1 - beta2 ** self.t[i])
+                p.add_(-self.lr * m_hat / (v_hat.sqrt() + self.eps))
+
+
+    class MyAdamW(MyAdam):
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+            super().__init__(params, lr, betas, eps)
+            self.weight_decay = weight_decay
+
+        def decay(self, p):
+            p.mul_(1 - self.lr * self.weight_decay)
+    '''), _src('''
+    class MyAdamW:
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+            self.groups = [{"param": p, "step": 0, "exp_avg": None, "exp_avg_sq": None} for p in params]
+            self.lr, self.betas, self.eps, self.weight_decay = lr, betas, eps, weight_decay
+
+        def zero_grad(self):
+            for g in self.groups:
+                g["param"].grad = None
+
+        @torch.no_grad()
+        def step(self):
+            b1, b2 = self.betas
+            for group in self.groups:
+                p = group["param"]
+                if p.grad is None:
+                    continue
+                if group["exp_avg"] is None:
+                    group["exp_avg"], group["exp_avg_sq"] = torch.zeros_like(p), torch.zeros_like(p)
+                p.mul_(1 - self.lr * self.weight_decay)
+                group["step"] += 1
+                group["exp_avg"].lerp_(p.grad, 1 - b1)
+                group["exp_avg_sq"].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                bias1 = 1 - b1 ** group["step"]
+                bias2_sqrt = math.sqrt(1 - b2 ** group["step"])
+                denom = group["exp_avg_sq"].sqrt() / bias2_sqrt + self.eps
+                p.addcdiv_(group["exp_avg"], denom, value=-self.lr / bias1)
+    '''), _src('''
+    class MyAdamW:
+        def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+            self.params = list(params)
+            self.lr = lr
+            self.b1, self.b2 = betas
+            self.eps = eps
+            self.wd = weight_decay
+            self.steps = {}
+            self.first = {}
+            self.second = {}
+
+        def zero_grad(self):
+            for p in self.params:
+                if p.grad is not None:
+                    p.grad = None
+
+        def step(self):
+            for k, p in enumerate(self.params):
+                if p.grad is None:
+                    continue
+                g = p.grad.detach()
+                t = self.steps.get(k, 0) + 1
+                self.steps[k] = t
+                m = self.b1 * self.first.get(k, torch.zeros_like(g)) + (1 - self.b1) * g
+                v = self.b2 * self.second.get(k, torch.zeros_like(g)) + (1 - self.b2) * g * g
+                self.first[k], self.second[k] = m, v
+                update = (m / (1 - self.b1 ** t)) / ((v / (1 - self.b2 ** t)).sqrt() + self.eps)
+                p.data = p.data * (1 - self.lr * self.wd) - self.lr * update
+    '''),
+]
+
+BCE_WITH_LOGITS_WEIGHTED = [_src('''
+    def bce_with_logits_weighted(logits, target, pos_weight):
+        return (pos_weight * target * F.softplus(-logits) + (1 - target) * F.softplus(logits)).mean()
+    '''), _src('''
+    def bce_with_logits_weighted(logits, target, pos_weight):
+        """-(w·y·log σ(x) + (1 − y)·log σ(−x)), with the stable log-sigmoid."""
+        return -(pos_weight * target * F.logsigmoid(logits) + (1 - target) * F.logsigmoid(-logits)).mean()
+    '''), _src('''
+    def bce_with_logits_weighted(logits, target, pos_weight):
+        """PyTorch's own rearrangement: (1 − y)·x + (1 + (w − 1)·y)·softplus(−x)."""
+        log_weight = 1 + (pos_weight - 1) * target
+        return ((1 - target) * logits + log_weight * F.softplus(-logits)).mean()
+    '''), _src('''
+    def softplus(z):
+        """log(1 + e^z) = logaddexp(0, z): no overflow, and its gradient sigmoid(z) is right at 0."""
+        return torch.logaddexp(torch.zeros_like(z), z)
+
+
+    def bce_with_logits_weighted(logits, target, pos_weight):
+        positives = pos_weight * target * softplus(-logits)
+        negatives = (1 - target) * softplus(logits)
+        total = positives + negatives
+        return total.sum() / total.numel()
+    '''), _src('''
+    def bce_with_logits_weighted(logits, target, pos_weight):
+        # softplus(x) - x*y is the unweighted loss; the positives' part y*softplus(-x) is weighted w
+        # instead of 1, so add (w - 1)*y*softplus(-x)
+        plain = torch.nn.functional.softplus(logits) - logits * target
+        extra = (pos_weight - 1) * target * torch.nn.functional.softplus(-logits)
+        return torch.mean(plain + extra)
+    '''),
+]
+
+CROSS_ENTROPY_WEIGHTED = [_src('''
+    def cross_entropy_weighted(logits, target, weight):
+        row_loss = torch.logsumexp(logits, dim=1) - logits.gather(1, target.unsqueeze(1)).squeeze(1)
+        row_weight = weight[target]
+        return (row_weight * row_loss).sum() / row_weight.sum()
+    '''), _src('''
+    def cross_entropy_weighted(logits, target, weight):
+        log_probs = F.log_softmax(logits, dim=1)
+        picked = log_probs[torch.arange(len(target)), target]
+        w = weight[target]
+        return -(w * picked).sum() / w.sum()
+    '''), _src('''
+    def cross_entropy_weighted(logits, target, weight):
+        """With a one-hot mask: the weights of the true classes, and their log-probabilities."""
+        mask = F.one_hot(target, num_classes=logits.shape[1]).to(logits.dtype)
+        w = mask @ weight
+        nll = -(mask * F.log_softmax(logits, dim=1)).sum(dim=1)
+        return torch.dot(w, nll) / w.sum()
+    '''), _src('''
+    def cross_entropy_weighted(logits, target, weight):
+        top = logits.max(dim=1, keepdim=True).values.detach()  # the log-sum-exp trick by hand
+        shifted = logits - top
+        log_norm = torch.log(torch.exp(shifted).sum(dim=1))
+        true = shifted.gather(1, target.view(-1, 1)).view(-1)
+        weights = weight.index_select(0, target)
+        return torch.sum(weights * (log_norm - true)) / torch.sum(weights)
+    '''), _src('''
+    def cross_entropy_weighted(logits, target, weight):
+        total, norm = 0.0, 0.0
+        for row, label in zip(logits, target):
+            w = weight[label]
+            total = total + w * (torch.logsumexp(row, dim=0) - row[label])
+            norm = norm + w
+        return total / norm
+    '''),
+]
+
+
 HONEST = {
     "loss_functions": {
         "mse_loss_solution": MSE_LOSS,
@@ -1440,6 +1738,12 @@ HONEST = {
         "mnist_net_solution": MNIST_NET,
         "train_one_epoch_solution": TRAIN_ONE_EPOCH,
         "evaluate_solution": EVALUATE,
+    },
+    "training_recipes": {
+        "one_cycle_lr_solution": ONE_CYCLE_LR,
+        "my_adamw_solution": MY_ADAMW,
+        "bce_with_logits_weighted_solution": BCE_WITH_LOGITS_WEIGHTED,
+        "cross_entropy_weighted_solution": CROSS_ENTROPY_WEIGHTED,
     },
 }
 
@@ -1609,6 +1913,34 @@ SCRATCH = {
             opt.step()
             batch_losses.append(loss.item())
         print(batch_losses)
+        '''),
+    ],
+    "training_recipes": [_src('''
+        # my schedule beside OneCycleLR's, by eye, and MyAdamW against torch.optim.AdamW on one tensor
+        p = torch.zeros(1, requires_grad=True)
+        opt = torch.optim.SGD([p], lr=0.1)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=20)
+        for step in range(20):
+            print(step, one_cycle_lr(step, 20, 0.1), opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        a = torch.tensor([1.0, -2.0], requires_grad=True)
+        b = a.detach().clone().requires_grad_()
+        mine, theirs = MyAdamW([a], lr=0.1, weight_decay=0.5), torch.optim.AdamW([b], lr=0.1, weight_decay=0.5)
+        for _ in range(10):
+            for x, o in [(a, mine), (b, theirs)]:
+                o.zero_grad()
+                (x ** 2).sum().backward()
+                o.step()
+        torch.testing.assert_close(a, b)
+        '''), _src('''
+        # the weighted losses against PyTorch's
+        logits, target = torch.randn(8, 3), torch.randint(0, 3, (8,))
+        weight = torch.tensor([1.0, 2.0, 5.0])
+        print(cross_entropy_weighted(logits, target, weight), F.cross_entropy(logits, target, weight=weight),
+              nn.CrossEntropyLoss(weight=weight)(logits, target))
+        y = torch.randint(0, 2, (8, 3)).float()
+        print(bce_with_logits_weighted(logits, y, weight), nn.BCEWithLogitsLoss(pos_weight=weight)(logits, y))
         '''),
     ],
 }
