@@ -156,15 +156,28 @@ def own_work_guards():
     attribute on. Anything else is refused with an AttributeError that says so. The learner's code
     cannot name these (double-underscore names), and they keep Python's own type, id, getattr,
     setattr and delattr from before the learner's code ran."""
+    import types
     classes, stored = {}, {}  # id -> the class; id -> (the object, names set on it), kept alive: ids stay theirs
-    kind_of, identity, get, put, remove, proxy_kind = type, id, getattr, setattr, delattr, super
+    kind_of, identity, get, put, remove, proxy_kind, isa = type, id, getattr, setattr, delattr, super, isinstance
+    # library classes a class of the learner's may build on: what these give an instance is the learner's
+    # (nn.Module: the layers and tensors their code assigns; Optimizer: the parameters their code hands it)
+    import torch
+    bases = {identity(object), identity(torch.nn.Module), identity(torch.optim.Optimizer)}
+    shared = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 
     def own_class(cls):
         classes[identity(cls)] = cls
         return cls
 
-    def theirs(kind):  # a class of the learner's whose classes above it are all theirs too (or object)
-        return identity(kind) in classes and all(identity(k) in classes or k is object for k in get(kind, "__mro__"))
+    def built_on(kind, allowed):  # a class of the learner's whose classes above it are theirs or `allowed`
+        return identity(kind) in classes and all(identity(k) in classes or identity(k) in allowed
+                                                 for k in get(kind, "__mro__"))
+
+    def defined_by_them(kind, name):  # where the name is looked up first in the class's MRO: a class of theirs
+        for k in get(kind, "__mro__"):
+            if name in get(k, "__dict__"):
+                return identity(k) in classes
+        return False
 
     def mine(obj, name, strict=False):
         if kind_of(obj) is proxy_kind:  # super(): the instance or class it stands for
@@ -172,9 +185,10 @@ def own_work_guards():
         held = stored.get(identity(obj))
         if held is not None and held[0] is obj and name in held[1]:
             return True
+        kind = obj if identity(obj) in classes else kind_of(obj)
         if strict:  # a name library classes have too: only where no library class can give it
-            return theirs(kind_of(obj)) or (identity(obj) in classes and theirs(obj))
-        return identity(kind_of(obj)) in classes or identity(obj) in classes
+            return built_on(kind, {identity(object)}) or (built_on(kind, bases) and defined_by_them(kind, name))
+        return built_on(kind, bases)
 
     def refuse(obj, name):
         raise AttributeError(f"own work: .{name} was read on a {kind_of(obj).__name__}, which is not an object of "
@@ -196,10 +210,17 @@ def own_work_guards():
             return self[name] if mine(self.obj, name, self.strict) else default
 
         def __setitem__(self, name, value):
-            put(self.obj, name, value)
-            stored.setdefault(identity(self.obj), (self.obj, set()))[1].add(name)
+            obj = self.obj
+            if isa(obj, shared) and identity(obj) not in classes:  # a library class, module or function: every
+                raise AttributeError(f"own work: .{name} may not be set on {obj!r:.80}, which is not yours "
+                                     "(code of another part could read it there)")  # part of the notebook shares it
+            put(obj, name, value)
+            stored.setdefault(identity(obj), (obj, set()))[1].add(name)
 
         set = __setitem__
+
+        def has(self, name):
+            return mine(self.obj, name, self.strict) and hasattr(self.obj, name)
 
         def __delitem__(self, name):
             if not mine(self.obj, name, self.strict):
@@ -208,6 +229,8 @@ def own_work_guards():
             held = stored.get(identity(self.obj))
             if held is not None:  # what is left is no longer what their code set
                 held[1].discard(name)
+
+        delete = __delitem__
 
     return Own, own_class
 

@@ -71,9 +71,9 @@ class ReadLearnerCode(NbGraderPreprocessor):
     checked_code_only = Bool(True, help="Run in the learner's kernel only the code that a graded function or an "
                              "answer needs and that passed its part's OWN_WORK list (student-kit/coursekit/own_work.py); "
                              "the rest of each learner cell (scratch cells, magics) does not run. Off: every learner "
-                             "statement runs, as nbgrader runs it; the own-work verdicts, the sandbox and the guards "
-                             "(own attribute names read through the grader's guard) hold either way. A notebook "
-                             "without OWN_WORK runs whole.").tag(config=True)
+                             "statement runs, as nbgrader runs it, the checked ones guarded: for testing the sandbox "
+                             "and the other guards, not for a class (scratch code then runs unchecked and can change "
+                             "what a graded function reads). A notebook without OWN_WORK runs whole.").tag(config=True)
 
     def preprocess(self, nb, resources):
         resources = dict(resources or {})

@@ -605,7 +605,7 @@ ROUND_TWO = [
      "l1_loss", "uses getattr as a value", "look(l1_loss"),
     ("match_class_pattern", A, "huber_loss_solution", "def huber_loss(pred, target, delta=1.0):\n    match huber_loss:\n"
      "        case object(__globals__={'torch': object(ops=object(aten=object(huber_loss=impl)))}):\n"
-     "            return impl(pred, target, 1, delta)\n", "huber_loss", "uses the attribute .__globals__", "__globals__"),
+     "            return impl(pred, target, 1, delta)\n", "huber_loss", "reads .__globals__ in a class pattern", "__globals__"),
 ]
 
 
@@ -890,7 +890,7 @@ STATIC_EIGHT = [  # what the guard needs from the static rule: class patterns he
      _PEEK + _TRAIN_ONE_EPOCH.format(peek="Peek().get()").replace(
          "    return Peek().get()", "    mine = Peek()\n    match loader:\n        case object(collate_fn=f):\n"
                                    "            return f"),
-     "train_one_epoch", "reads .collate_fn in a class pattern of a class not your own"),
+     "train_one_epoch", "reads .collate_fn in a class pattern"),
 ]
 
 GUARD_BINDINGS = [  # the guard's names, bound by the learner: flagged, or never run
@@ -941,7 +941,59 @@ ROUND_NINE = [
      "    return ((pred - target) ** 2).mean()\n", "mse_loss", "uses type() to make a class"),
 ]
 
-LATER_ROUNDS = ROUND_THREE + ROUND_FOUR + ROUND_FIVE + STATIC_EIGHT + ROUND_NINE
+# The red team's ninth round: a class pattern read any attribute of anything (the class a name of
+# theirs held when it ran), unguarded; del uncovered or removed what a class has.
+_TRAIN = ("def train(model, inputs, targets, loss_fn, optimizer, epochs):\n    {body}\n    losses = []\n"
+          "    for _ in range(epochs):\n        optimizer.zero_grad()\n        loss = loss_fn(model(inputs), targets)\n"
+          "        loss.backward()\n        optimizer.step()\n        losses.append(loss.item())\n    return losses\n")
+ROUND_TEN = [
+    ("class_pattern_reads_the_inner_optimizer", O, "train_solution",
+     "class C:\n    def __init__(self):\n        self.optimizer = None\n\n\n" + _TRAIN.format(
+         body="C2 = type(optimizer)\n    match optimizer:\n        case C2(optimizer=inner):\n            pass"),
+     "train", "reads .optimizer in a class pattern"),
+    ("class_pattern_reads_a_library_name", A, "mse_loss_solution",
+     "class C:\n    untyped_storage = None\n\n\ndef mse_loss(pred, target):\n    match pred:\n"
+     "        case C(untyped_storage=u):\n            pass\n    return ((pred - target) ** 2).mean()\n",
+     "mse_loss", "reads .untyped_storage in a class pattern"),
+    ("delete_uncovers_what_a_class_has", O, "train_solution",
+     _TRAIN.format(body="kind = type(optimizer)\n    del kind.zero_grad"), "train", "deletes .zero_grad"),
+    ("delattr_uncovers_what_a_class_has", O, "train_solution",
+     _TRAIN.format(body="delattr(type(optimizer), 'step')"), "train", "uses delattr"),
+]
+
+LATER_ROUNDS = ROUND_THREE + ROUND_FOUR + ROUND_FIVE + STATIC_EIGHT + ROUND_NINE + ROUND_TEN
+
+
+def _train_with(ns, body_check):
+    """Run the optimizers' `train` of `ns` once, as its check does, and give what it returned."""
+    import torch
+    from coursekit.probes import RecordedLoss, RecordedOptimizer
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1)
+    loss = RecordedLoss(torch.nn.MSELoss(), model.parameters())
+    optimizer = RecordedOptimizer(torch.optim.SGD(model.parameters(), lr=0.1), loss)
+    return ns["train"](model, torch.randn(4, 1), torch.randn(4, 1), loss, optimizer, 2)
+
+
+RUNTIME_TEN = [  # refused by the guard when graded
+    ("subclass_of_the_checks_optimizer_forwards_to_torch",
+     "class Peek:\n    def __init__(self):\n        self.param_groups = None\n\n\n" + _TRAIN.format(
+         body="class Sub(type(optimizer)):\n        pass\n"
+              "    groups = Sub(optimizer, loss_fn).param_groups\n    return groups")),
+    ("a_name_set_on_a_library_class_for_another_part",
+     "class Peek:\n    def __init__(self):\n        self.stash = None\n\n\n" + _TRAIN.format(
+         body="type(inputs).stash = {'optimizer': optimizer}")),
+]
+
+
+@pytest.mark.parametrize("case", RUNTIME_TEN, ids=[a[0] for a in RUNTIME_TEN])
+def test_round_ten_is_refused_when_graded(case):
+    _, source = case
+    source = source.replace("    losses = []", "    mine = Peek()\n    losses = []", 1)
+    found, ns = graded_namespace(O, replaced(O, "train_solution", source))
+    assert found == {}, found  # the static rule lets it through: the guard decides
+    with pytest.raises(AttributeError, match=r"^own work: \."):
+        _train_with(ns, None)
 
 
 # Rounds six and seven, now refused where they run: a name the learner "stores" in dead code that a

@@ -644,8 +644,10 @@ class _Check(_Scoped):
                 self._through_module(node, root, chain)
             return
         self.visit(base)
-        for i, attr in enumerate(chain):
-            self._attr(node, attr, store=isinstance(node.ctx, (ast.Store, ast.Del)) and i == len(chain) - 1)
+        for i, attr in enumerate(chain):  # (a delete is checked as a read: it may uncover what a class has)
+            self._attr(node, attr, store=isinstance(node.ctx, ast.Store) and i == len(chain) - 1)
+        if isinstance(node.ctx, ast.Del) and chain[-1] not in self.own_attrs:
+            self.report(node, f"deletes .{chain[-1]}, an attribute your code does not give its objects")
 
     def _through_module(self, node, root, chain):
         if isinstance(node.ctx, (ast.Store, ast.Del)):
@@ -681,18 +683,18 @@ class _Check(_Scoped):
                     self.visit(arg)
             else:
                 self.visit(node.args[0])
-                self._attr(node, node.args[1].value, store=func.id in ("setattr", "delattr"))
+                self._attr(node, node.args[1].value, store=func.id == "setattr")
+                if func.id == "delattr" and node.args[1].value not in self.own_attrs:
+                    self.report(node, f"deletes .{node.args[1].value}, an attribute your code does not give its objects")
                 for arg in node.args[2:] + [k.value for k in node.keywords]:
                     self.visit(arg)
             return
         self.generic_visit(node)
 
     def visit_MatchClass(self, node):  # `case C(attr=...)` reads attributes without an ast.Attribute
-        for attr in node.kwd_attrs:
-            self._attr(node, attr)
-            if attr in self.own_attrs and attr not in self.allowed.attrs and not (
-                    isinstance(node.cls, ast.Name) and node.cls.id in self.p.classes):
-                self.report(node, f"reads .{attr} in a class pattern of a class not your own")
+        for attr in node.kwd_attrs:  # read where no guard can stand: only what the part's list allows
+            if attr not in self.allowed.attrs:
+                self.report(node, f"reads .{attr} in a class pattern (read it as x.{attr})")
         if node.patterns and not (isinstance(node.cls, ast.Name) and node.cls.id in SELF_MATCHING
                                   and len(node.patterns) == 1):
             self.report(node, "uses a class pattern with positional parts (they read the attributes its "
@@ -839,10 +841,13 @@ class _Guard(ast.NodeTransformer):
     def visit_Call(self, node):
         self.generic_visit(node)
         f, a = node.func, node.args
-        if (not isinstance(f, ast.Name) or f.id not in ("getattr", "setattr") or node.keywords
+        if (not isinstance(f, ast.Name) or f.id not in ("getattr", "setattr", "hasattr", "delattr") or node.keywords
                 or len(a) < 2 or not isinstance(a[1], ast.Constant) or a[1].value not in self.names):
             return node
-        if f.id == "getattr" and len(a) == 2:
+        if f.id in ("hasattr", "delattr") and len(a) == 2:
+            new = ast.Call(func=ast.Attribute(self._proxy(a[0], a[1].value), "has" if f.id == "hasattr" else "delete",
+                                              ast.Load()), args=[a[1]], keywords=[])
+        elif f.id == "getattr" and len(a) == 2:
             new = ast.Subscript(value=self._proxy(a[0], a[1].value), slice=a[1], ctx=ast.Load())
         elif len(a) == 3:
             new = ast.Call(func=ast.Attribute(self._proxy(a[0], a[1].value), "get" if f.id == "getattr" else "set",
