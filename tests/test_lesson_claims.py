@@ -71,8 +71,8 @@ def test_lesson_3_momentum_wins_the_one_epoch_race_and_the_recipe_reaches_99(edi
 
 
 @pytest.fixture(scope="module")
-def lesson_4(tmp_path_factory):
-    return printed("04_training_recipes.ipynb", tmp_path_factory.mktemp("lesson4"))
+def lesson_4(edition):
+    return printed("04_training_recipes.ipynb", edition)
 
 
 def test_lesson_4_one_cycle_starts_peaks_and_ends_where_the_text_says(lesson_4):
