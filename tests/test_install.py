@@ -34,6 +34,7 @@ from packaging.version import Version
 ROOT = Path(__file__).resolve().parent.parent
 LOCK = ROOT / "requirements.txt"
 CPU_LOCK = ROOT / "requirements-cpu.txt"
+LEARNER_LOCK = ROOT / "requirements-learner.txt"  # the student edition's requirements.txt
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"  # as in ./course (COURSE_TORCH_INDEX)
 PYTHON = "3.11.7"  # the CPython the course's tests run with
 TORCH_PAIR = {"torch": "2.15.0", "torchvision": "0.29.2"}
@@ -200,10 +201,12 @@ def test_cpu_lock_is_the_lock_without_cuda(target):
 # --- against the package index --------------------------------------------------------------------
 
 @pytest.mark.slow  # pip resolves the lock against the index
+@pytest.mark.parametrize("lock", [LOCK, LEARNER_LOCK], ids=["course", "learner"])
 @pytest.mark.parametrize("target", TARGETS)
-def test_lock_installs(index, target):
+def test_lock_installs(index, target, lock):
+    """The course's lock, and the learner's (the student edition's requirements.txt)."""
     env = environment(target)
-    pinned = pins(LOCK, env)
+    pinned = pins(lock, env)
     report = pip_dry_run([f"{name}=={version}" for name, version in pinned.items()], target)
     assert {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"] for i in report} == pinned
     assert unmet(report, env) == []
@@ -285,7 +288,6 @@ def test_course_cpu_says_when_pytorchs_index_cannot_be_reached(tmp_path):
 # --- the learner's lock: the student edition's requirements.txt ------------------------------------
 
 LEARNER_IN = ROOT / "requirements-learner.in"
-LEARNER_LOCK = ROOT / "requirements-learner.txt"
 INSTRUCTOR_ONLY = {"nbgrader", "dask", "distributed", "psycopg2", "psycopg2-binary", "canvasapi", "pytest", "nbval"}
 COLAB_ONLY = {"google"}  # the student kit's `from google.colab import ...`, tried only in Colab
 
@@ -348,11 +350,3 @@ def test_learner_lock_has_what_the_edition_imports_and_nothing_of_the_instructor
     assert not INSTRUCTOR_ONLY & set(pinned), f"the learner's lock has the instructor's {INSTRUCTOR_ONLY & set(pinned)}"
 
 
-@pytest.mark.slow  # pip resolves the learner's lock against the index
-@pytest.mark.parametrize("target", TARGETS)
-def test_learner_lock_installs(index, target):
-    env = environment(target)
-    pinned = pins(LEARNER_LOCK, env)
-    report = pip_dry_run([f"{name}=={version}" for name, version in pinned.items()], target)
-    assert {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"] for i in report} == pinned
-    assert unmet(report, env) == []

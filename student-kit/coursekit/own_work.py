@@ -447,8 +447,6 @@ class Program:
         # whatever binds it: `x: T`, `if False: x = 0`, `for x in []` bind nothing, and a def of that
         # name can be deleted again (`_own`)
         self.own = set().union(*(u.binds for u in self.units)) if self.units else set()
-        # the names the learner's classes have (a class pattern of one of these reads its own attributes)
-        self.classes = {n.name for u in self.units for n in ast.walk(u.node) if isinstance(n, ast.ClassDef)}
         for u in self.units:  # a module is not the learner's object to change (the check reports a change of one)
             u.changes -= set(self.modules)
             u.effects -= set(self.modules)
@@ -746,7 +744,7 @@ class _Check(_Scoped):
 
 
 # Names a learner plausibly gives their own objects that library objects also have, all harmless
-# there (`self.buffers`, `self.state`, `self.data`): an own attribute of such a name stays allowed.
+# there (`self.buffers`, `self.state`, `self.data`): guarded as any own name, not as a strict one.
 OWN_ALSO_LIBRARY = {"buffers", "state", "data", "count", "index", "name", "params", "values", "items", "keys"}
 _LIBRARY = []
 
@@ -755,10 +753,11 @@ def library_attributes():
     """The public attribute names of the objects a learner's code can get without writing them (Python's
     built-in types and exceptions, functions, frames, modules; tensors, storages, modules, parameters,
     dtypes, devices, sizes, generators, autograd nodes, optimizers, data loaders; numpy's arrays and
-    their ctypes helper; ctypes' types; and the metaclasses of all these). A learner's own
-    attribute of one of these names does not make that name allowed on every object (it could be a
-    road: a storage's .type() imports a dotted name, an AttributeError's .obj is the module it was
-    raised on): only the part's list allows it."""
+    their ctypes helper; ctypes' types; the classes a learner may subclass; the student kit's; and the
+    metaclasses of all these). A learner's own attribute of one of these names could be a road on a
+    library object (a storage's .type() imports a dotted name, an AttributeError's .obj is the module
+    it was raised on): when graded it is read only where the learner's own class gives it (strict,
+    `_Guard`)."""
     if not _LIBRARY:
         import types
         kinds = [v for v in vars(builtins).values() if isinstance(v, type)]
