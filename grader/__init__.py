@@ -15,6 +15,8 @@ Layers, from the learner's code outwards (each module does one thing):
                  feedback;
 - `notebook`     the rules every layer reads a notebook by (cell kinds, hidden regions, the note);
 - `staging`      a learner's handed-in files checked and mended before nbgrader sees them;
+- `task`         what passes from the class command to each learner's nbgrader and back: the
+                 settings (resolved once), a learner's task, the class's shared inputs, the report;
 - `grade`        `./course grade`: a class graded in parallel (or on a Dask cluster), one report
                  per learner, the gradebook written by this process alone;
 - `report`       the class report (scores, each check's health, the slips named, problems, seconds)

@@ -29,7 +29,9 @@ assignment or settings changed since (the state is kept in .grading-state/); --r
 everyone again.
 
 Every setting is a traitlets setting: `c.ClassGrading.workers = 8` or `c.ClassGrading.scheduler =
-"tcp://..."` in nbgrader_config.py, `--ClassGrading.workers=8` (or the short flags above) here.
+"tcp://..."` in nbgrader_config.py, `--ClassGrading.workers=8` (or the short flags above) here, and
+the grading classes' (`--GuardedExecute.output_limit=...`). They are resolved once into
+grader/task.py's `Settings`, which travels with every task to each learner's nbgrader unchanged.
 """
 import hashlib
 import json
@@ -46,6 +48,7 @@ from traitlets import Bool, Integer, List, Unicode
 from traitlets.config import Application
 
 from . import report as class_report, worker
+from .task import OF_THE_RUN, Report, Settings, Shared, Task, fingerprint, grading_classes
 from .notebook import printable
 
 DESCRIPTION = __doc__.split("\n\n")[0]
@@ -101,6 +104,11 @@ class ClassGrading(Application):
             self.exit_with(f"{self.root_path} has no nbgrader_config.py: run this in the course root")
         if len(self.extra_args) != 1:
             self.exit_with("give one assignment: ./course grade ASSIGNMENT [options] (--help-all lists them)")
+        grading = {c.__name__ for c in grading_classes()}
+        other = sorted(set(self.cli_config) - grading - {"ClassGrading"})
+        if other:  # a learner's nbgrader gets the grading classes' settings (grader/task.py), no others
+            self.exit_with(f"--{other[0]}... is not a grading setting (those are of {', '.join(sorted(grading))} "
+                           "and ClassGrading): set it in nbgrader_config.py")
         self.load_config_file("nbgrader_config.py", path=str(self.root_path))  # the command line still wins
 
     def exit_with(self, message, code=2):
@@ -118,14 +126,6 @@ def load_course(app):
     coursedir = CourseDirectory(config=app.config)
     coursedir.root = str(app.root_path)
     return coursedir
-
-
-def fingerprint(*parts):
-    digest = hashlib.sha256()
-    for part in parts:
-        digest.update(json.dumps(part, sort_keys=True, default=repr).encode() if not isinstance(part, bytes) else part)
-        digest.update(b"\0")
-    return digest.hexdigest()
 
 
 def template_gradebook(db_url, course_id, assignment, path):
@@ -149,42 +149,26 @@ def template_gradebook(db_url, course_id, assignment, path):
     return Path(path).read_bytes()
 
 
-def shared_inputs(app, coursedir, assignment, notebooks, tmp):
-    """What every learner's task needs (see grader/worker.py)."""
+def read_shared(app, coursedir, assignment, notebooks, duedate, tmp):
+    """What every learner's task needs (grader/task.py's Shared), its settings resolved from `app`."""
     import nbformat
     from .execute import read_secret
-    from .sandbox import default_memory
     root = app.root_path
+    settings = Settings.resolve(app)
     release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
     source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-    copies = {name: nbformat.read(release / f"{name}.ipynb", as_version=4) for name in notebooks}
+    copies = {name: dict(nbformat.read(release / f"{name}.ipynb", as_version=4)) for name in notebooks}
     # The course's grading secret, in the course root (or where nbgrader_config.py says), made here
     # once, so that every learner and every re-grade draws from the same one.
-    secret = read_secret(str(root / app.config.get("GuardedExecute", {}).get("secret_file", ".grading_secret")))
-    distributed = bool(app.scheduler)
-    settings = dict(timeout=app.timeout or app.config.get("Execute", {}).get("timeout", 30),
-                    memory=app.memory or app.config.get("SandboxedKernelManager", {}).get("memory") or
-                    (3 * (4 << 30) // 4 if distributed else default_memory(app.workers)),
-                    threads=app.threads or (1 if distributed else max(1, (os.cpu_count() or 1) // app.workers)),
-                    grace=app.grace, cell_margin=app.cell_margin, debug=app.debug_logs,
-                    max_file_bytes=app.max_file_bytes, max_learner_bytes=app.max_learner_bytes,
-                    max_learner_files=app.max_learner_files, hidden_folders=[] if distributed else [str(root)])
-    return dict(assignment=assignment, course_id=coursedir.course_id, settings=settings, secret=secret,
-                config=(root / "nbgrader_config.py").read_text(), cli_config=command_line_settings(app),
-                release={name: dict(nb) for name, nb in copies.items()},
-                code_cells=sum(1 for nb in copies.values() for c in nb.cells if c.cell_type == "code"),
-                source_files={str(f.relative_to(source)): f.read_bytes() for f in sorted(source.rglob("*"))
-                              if f.is_file() and f.suffix != ".ipynb"} if source.is_dir() else {},
-                gradebook=template_gradebook(coursedir.db_url, coursedir.course_id, assignment,
-                                             Path(tmp) / "assignment.db"))
-
-
-def command_line_settings(app):
-    """The grader's settings given on the command line (`--GuardedExecute.output_limit=...`, any class
-    but ClassGrading), as traitlets config data ({class: {name: value}}, typed as traitlets parsed
-    them): each learner's nbgrader loads them as config (grader/worker.py's autograde_config)."""
-    return {section: dict(values) for section, values in sorted(app.cli_config.items())
-            if section != "ClassGrading" and hasattr(values, "items")}
+    secret = read_secret(str(root / settings.secret_file))
+    return Shared(assignment=assignment, course_id=coursedir.course_id, settings=settings, secret=secret,
+                  config=(root / "nbgrader_config.py").read_text(), release=copies,
+                  source_files={str(f.relative_to(source)): f.read_bytes() for f in sorted(source.rglob("*"))
+                                if f.is_file() and f.suffix != ".ipynb"} if source.is_dir() else {},
+                  source_notebooks=[p.read_bytes() for p in sorted(source.glob("*.ipynb"))],
+                  gradebook=template_gradebook(coursedir.db_url, coursedir.course_id, assignment,
+                                               Path(tmp) / "assignment.db"),
+                  duedate=duedate)
 
 
 def files_digest(coursedir, assignment, student):
@@ -270,9 +254,9 @@ def file_report(coursedir, report, shared, timestamp):
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
     from sqlalchemy.exc import SAWarning
-    assignment, student = report["assignment"], report["student"]
+    assignment, student = report.assignment, report.student
     dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
-    install(report["files"], dest)
+    install(report.files, dest)
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb, warnings.catch_warnings():
         # (nbgrader's add_submission trips SQLAlchemy's autoflush warnings, harmlessly, as in nbgrader autograde)
         warnings.simplefilter("ignore", category=SAWarning)
@@ -281,15 +265,15 @@ def file_report(coursedir, report, shared, timestamp):
             gb.update_or_create_submission(assignment, student, timestamp=timestamp)
         else:
             gb.update_or_create_submission(assignment, student)
-    for name in shared["release"]:
-        nb = nbformat.reads(report["files"][f"{name}.ipynb"].decode(), as_version=4)
+    for name in shared.notebooks:
+        nb = nbformat.reads(report.files[f"{name}.ipynb"].decode(), as_version=4)
         resources = {"nbgrader": dict(notebook=name, assignment=assignment, student=student,
                                       db_url=coursedir.db_url)}
         for step in (SaveAutoGrades(), AssignLatePenalties(config=coursedir.config)):
             nb, resources = step.preprocess(nb, resources)
     problems = []
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
-        for name, expected in report["scores"].items():
+        for name, expected in report.scores.items():
             filed = {g.name: [g.auto_score, g.max_score]
                      for g in gb.find_submission_notebook(name, assignment, student).grades}
             if filed != expected:
@@ -301,7 +285,7 @@ def file_record(coursedir, report, notebooks, course, digest):
     """The record behind the score just filed (grader/report.py), also written as the last cell of
     each graded notebook, where the learner's feedback shows it in one line."""
     from nbgrader.api import Gradebook
-    assignment, student = report["assignment"], report["student"]
+    assignment, student = report.assignment, report.student
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         submission = gb.find_submission(assignment, student)
         score, max_score = submission.score, submission.max_score
@@ -336,7 +320,7 @@ def install(files, dest):
 class Local:
     """Tasks on this machine's cores: a thread per task, each on a slot of cores of its own."""
 
-    def __init__(self, app):
+    def __init__(self, app, settings=None):
         self.workers = app.workers
         self.slots = list(range(app.workers))
         self.lock = threading.Lock()
@@ -344,16 +328,16 @@ class Local:
         worker.fork_server()  # it imports nbgrader while this process goes on
 
     def describe(self, settings):
-        return f"{self.workers} workers x {settings['threads']} threads"
+        return f"{self.workers} workers x {settings.threads} threads"
 
-    def submit(self, learner, shared):
-        return self.pool.submit(self._run, learner, shared)
+    def submit(self, task, shared):
+        return self.pool.submit(self._run, task, shared)
 
-    def _run(self, learner, shared):
+    def _run(self, task, shared):
         with self.lock:
             slot = self.slots.pop()
         try:
-            return worker.grade_one(dict(learner, cpus=slot_cpus(slot, self.workers, os.cpu_count() or 1)), shared)
+            return worker.grade_one(task.but(cpus=slot_cpus(slot, self.workers, os.cpu_count() or 1)), shared)
         finally:
             with self.lock:
                 self.slots.append(slot)
@@ -372,7 +356,7 @@ class Local:
 class Cluster:
     """Tasks on a Dask scheduler's workers."""
 
-    def __init__(self, app):
+    def __init__(self, app, settings):
         from distributed import Client
         self.client = Client(app.scheduler, timeout="30s")
         workers = self.client.scheduler_info().get("workers", {})
@@ -384,8 +368,7 @@ class Cluster:
             raise SystemExit(f"grade: the Dask scheduler {app.scheduler} cannot import the course's grader/ package, "
                              "which it needs to read the tasks: start it in the course root with "
                              "PYTHONPATH=$PWD (see docs/cluster.md)")
-        sandbox = app.config.get("GuardedExecute", {}).get("sandbox", True)
-        problems = {w: p for w, p in self.client.run(worker.can_grade_here, sandbox).items() if p}
+        problems = {w: p for w, p in self.client.run(worker.can_grade_here, settings.sandbox).items() if p}
         if problems:
             raise SystemExit("grade: some Dask workers cannot grade:\n" +
                              "\n".join(f"  {w}: {p}" for w, p in sorted(problems.items())))
@@ -395,18 +378,18 @@ class Cluster:
         self.shared = None
 
     def describe(self, settings):
-        return f"Dask scheduler {self.client.scheduler.address}: {self.workers} workers x {settings['threads']} threads"
+        return f"Dask scheduler {self.client.scheduler.address}: {self.workers} workers x {settings.threads} threads"
 
-    def submit(self, learner, shared):
+    def submit(self, task, shared):
         if self.shared is None:
             self.shared = self.client.scatter(shared, broadcast=True, hash=False)
         # one key per learner and submission: a task lost with its worker runs again, never twice at once
-        key = f"grade-{shared['assignment']}-{learner['student']}-{(learner.get('fingerprint') or '')[:12]}"
-        if learner.get("reason"):
+        key = f"grade-{shared.assignment}-{task.student}-{(fingerprint(shared, task) or '')[:12]}"
+        if task.reason:
             key += "-blank"
-        if learner.get("lost"):
-            key += f"-again{learner['lost']}"
-        return self.client.submit(worker.grade_one, learner, self.shared, key=key, pure=False, retries=1)
+        if task.lost:
+            key += f"-again{task.lost}"
+        return self.client.submit(worker.grade_one, task, self.shared, key=key, pure=False, retries=1)
 
     def wait(self, futures):
         from distributed import wait as dask_wait
@@ -431,13 +414,6 @@ def slot_cpus(slot, workers, cores):
     return str(first) if first == last else f"{first}-{last}"
 
 
-def not_graded(learner, shared, notebooks, why):
-    """The report of a learner left ungraded (no score kept: the next run grades them)."""
-    return dict(student=learner["student"], assignment=shared["assignment"], graded=False, seconds=0.0,
-                cell_seconds=0.0, files={}, scores={},
-                problems={n: [f"NOT GRADED: {why}; grade this learner again"] for n in notebooks})
-
-
 LOST_TRIES = 3  # a task lost with its workers (restarted, their scattered data gone) is sent this many times
 
 
@@ -450,36 +426,36 @@ def run_tasks(runner, learners, shared, coursedir, notebooks):
     machine's fault: it is sent again as it was, and after LOST_TRIES losses left ungraded."""
     waiting, pending = deque(learners), {}
     window = max(4, 2 * runner.workers)
+    settings = shared.settings
     while waiting or pending:
         while waiting and len(pending) < window:
-            learner = waiting.popleft()
-            assignment, student = shared["assignment"], learner["student"]
-            learner["timestamp"], late = submission_time(coursedir, assignment, student)
-            files, notes = handed_in(coursedir, assignment, student, shared["settings"]["max_file_bytes"],
-                                     shared["settings"]["max_learner_bytes"], drop={"timestamp.txt"} if late else (),
-                                     max_files=shared["settings"]["max_learner_files"])
-            task = dict(learner, files=files, notes=[late, *notes] if late else notes)
-            pending[runner.submit(task, shared)] = learner
+            task = waiting.popleft()
+            timestamp, late = submission_time(coursedir, shared.assignment, task.student)
+            files, notes = handed_in(coursedir, shared.assignment, task.student, settings.max_file_bytes,
+                                     settings.max_learner_bytes, drop={"timestamp.txt"} if late else (),
+                                     max_files=settings.max_learner_files)
+            sent = task.but(files=files, notes=tuple([late, *notes] if late else notes), timestamp=timestamp)
+            pending[runner.submit(sent, shared)] = sent
         for future in runner.wait(list(pending)):
-            learner = pending.pop(future)
+            task = pending.pop(future)
             try:
                 report = future.result()
             except CancelledError as e:  # lost with its workers and the data they held: the machine's fault
                 runner.lost()
-                tries = learner.get("lost", 0) + 1
+                tries = task.lost + 1
                 if tries < LOST_TRIES:
-                    waiting.appendleft(dict(learner, lost=tries))
+                    waiting.appendleft(task.but(lost=tries, files={}))
                     continue
-                report = not_graded(learner, shared, notebooks,
-                                    f"its task was lost with its workers {tries} times ({type(e).__name__})")
+                report = Report.not_graded(task.student, shared.assignment, notebooks,
+                                           f"its task was lost with its workers {tries} times ({type(e).__name__})")
             except Exception as e:
-                if not learner.get("reason"):
+                if not task.reason:
                     reason = f"grading failed on its worker ({type(e).__name__}: {str(e)[:200]})"
-                    waiting.appendleft(dict(learner, reason=reason))
+                    waiting.appendleft(task.but(reason=reason, files={}))
                     continue
-                report = not_graded(learner, shared, notebooks,
-                                    f"{learner['reason']}; the blank copy failed too ({type(e).__name__})")
-            yield learner, report
+                report = Report.not_graded(task.student, shared.assignment, notebooks,
+                                           f"{task.reason}; the blank copy failed too ({type(e).__name__})")
+            yield task, report
 
 
 # ----------------------------------------------------------------------------- the class
@@ -495,8 +471,6 @@ def grade_class(app):
     assignment = app.extra_args[0]
     app.workers = max(1, app.workers or os.cpu_count() or 1)
     coursedir = load_course(app)
-    if not app.scheduler and app.config.get("GuardedExecute", {}).get("sandbox", True) and sandbox_problem():
-        app.exit_with(sandbox_problem())
     try:
         with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
             entry = gb.find_assignment(assignment)
@@ -512,20 +486,14 @@ def grade_class(app):
     if not students:
         print(f"grade: nothing to grade: no folder {submitted}/<student>/{assignment}/")
         return 0
-    runner = Cluster(app) if app.scheduler else Local(app)
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        shared = shared_inputs(app, coursedir, assignment, notebooks, tmp)
-    # what decides a learner's grade besides their files (the gradebook copy's ids are random: its source instead)
-    source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
-    # and the settings that can change a verdict as given (not the cores' share, nor defaults derived from it)
-    given = dict(timeout=shared["settings"]["timeout"], memory=app.memory, grace=app.grace,
-                 cell_margin=app.cell_margin, duedate=duedate, max_file_bytes=app.max_file_bytes,
-                 max_learner_bytes=app.max_learner_bytes, max_learner_files=app.max_learner_files)
-    course_print = fingerprint(shared["config"], shared["cli_config"], shared["secret"], shared["release"], shared["source_files"],
-                               [p.read_bytes() for p in sorted(source.glob("*.ipynb"))], given)
+        shared = read_shared(app, coursedir, assignment, notebooks, duedate, tmp)
+    if not app.scheduler and shared.settings.sandbox and sandbox_problem():
+        app.exit_with(sandbox_problem())
+    runner = Cluster(app, shared.settings) if app.scheduler else Local(app)
     # what every score's record shares (grader/report.py): commit, clean, secret's fingerprint, lock, settings
-    course_record = class_report.course_record(app.root_path, shared, given)
-    learners, skipped, results, digests = [], [], {}, {}
+    course_record = class_report.course_record(app.root_path, shared)
+    learners, skipped, results, prints = [], [], {}, {}
     for student in students:
         try:
             extension = None
@@ -534,20 +502,20 @@ def grade_class(app):
         except MissingEntry:
             pass
         try:
-            digests[student] = files_digest(coursedir, assignment, student)
-            learner = dict(student=student, fingerprint=fingerprint(course_print, digests[student], str(extension)))
+            task = Task(student, digest=files_digest(coursedir, assignment, student), extension=str(extension))
         except Exception:  # unreadable: graded, never skipped
-            learner = dict(student=student, fingerprint=None)
+            task = Task(student)
+        prints[student] = fingerprint(shared, task)
         state = state_path(app, assignment, student)
         kept = json.loads(state.read_text()) if state.exists() else {}
         graded = (app.root_path / coursedir.autograded_directory / student / assignment).is_dir()
-        if learner["fingerprint"] and kept.get("fingerprint") == learner["fingerprint"] and graded and not app.regrade:
+        if prints[student] and kept.get("fingerprint") == prints[student] and graded and not app.regrade:
             skipped.append(student)
             results[student] = kept.get("problems", {})
         else:
-            learners.append(learner)
-    print(f"grade: {assignment}: {len(learners)} learners, {runner.describe(shared['settings'])}, "
-          f"cells stop after {shared['settings']['timeout']} s" + (
+            learners.append(task)
+    print(f"grade: {assignment}: {len(learners)} learners, {runner.describe(shared.settings)}, "
+          f"cells stop after {shared.settings.timeout} s" + (
               f"; {len(skipped)} already graded and unchanged, skipped (--regrade grades them again)" if skipped else ""),
           flush=True)
     if getattr(runner, "dashboard", None):
@@ -556,39 +524,37 @@ def grade_class(app):
     bar = tqdm(total=len(learners), unit="learner", file=sys.stderr, disable=None, desc=assignment)
     summary = open(app.report, "w") if app.report else None
     try:
-        for learner, report in run_tasks(runner, learners, shared, coursedir, notebooks):
-            student = report["student"]
-            if report["graded"]:
+        for task, report in run_tasks(runner, learners, shared, coursedir, notebooks):
+            student = report.student
+            if report.graded:
                 try:
-                    filing = file_report(coursedir, report, shared, learner["timestamp"])
-                    record = file_record(coursedir, report, notebooks, course_record, digests.get(student))
+                    filing = file_report(coursedir, report, shared, task.timestamp)
+                    record = file_record(coursedir, report, notebooks, course_record, task.digest)
+                    report = report.but(problems={n: [*report.problems.get(n, []), *filing] for n in
+                                                  dict.fromkeys([*report.problems, *notebooks])}, record=record)
                 except Exception as e:  # this learner stays ungraded; the class goes on
-                    report = dict(report, graded=False, problems={n: [
-                        f"NOT GRADED: writing the grades failed ({type(e).__name__}: {printable(str(e))[:200]}); "
-                        "grade this learner again"] for n in notebooks})
-                    filing = []
-            if report["graded"]:
-                for name in notebooks:
-                    report["problems"].setdefault(name, []).extend(filing)
-                report["record"] = record
+                    report = Report.not_graded(student, assignment, notebooks, "writing the grades failed "
+                                               f"({type(e).__name__}: {printable(str(e))[:200]})",
+                                               seconds=report.seconds, cell_seconds=report.cell_seconds,
+                                               host=report.host)
+            if report.graded:
                 state = state_path(app, assignment, student)
                 state.parent.mkdir(parents=True, exist_ok=True)
-                state.write_text(json.dumps(dict(fingerprint=learner["fingerprint"], seconds=report["seconds"],
-                                                 host=report.get("host"), problems=report["problems"],
-                                                 record=report["record"])))
+                state.write_text(json.dumps(dict(fingerprint=prints[student], seconds=report.seconds,
+                                                 host=report.host, problems=report.problems, record=report.record)))
             else:
                 ungraded.append(student)
-            results[student] = report["problems"]
+            results[student] = report.problems
             if summary:
-                summary.write(json.dumps({k: v for k, v in report.items() if k != "files"}) + "\n")
+                summary.write(json.dumps(report.summary()) + "\n")
                 summary.flush()
             done_count += 1
-            problem_lines += sum(1 for found in report["problems"].values() if found)
+            problem_lines += sum(1 for found in report.problems.values() if found)
             bar.update(1)
             bar.set_postfix(problems=problem_lines)
-            flag = "; problems: see below" if any(report["problems"].values()) else ""
-            tqdm.write(f"[{done_count}/{len(learners)}] {student}: {report['seconds']:.1f} s "
-                       f"({report['cell_seconds']:.1f} s in cells{flag}); PROBLEM lines so far: {problem_lines}",
+            flag = "; problems: see below" if any(report.problems.values()) else ""
+            tqdm.write(f"[{done_count}/{len(learners)}] {student}: {report.seconds:.1f} s "
+                       f"({report.cell_seconds:.1f} s in cells{flag}); PROBLEM lines so far: {problem_lines}",
                        file=sys.stdout)
             sys.stdout.flush()
     except KeyboardInterrupt:

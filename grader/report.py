@@ -77,21 +77,21 @@ def git_state(root):
         return None, None
 
 
-def course_record(root, shared, settings):
-    """The fields of a record that the whole class shares: commit, clean, secret, lock, settings."""
+def course_record(root, shared):
+    """The fields of a record that the whole class shares: commit, clean, secret, lock, settings
+    (grader/task.py's Settings.verdict(), with the hash of the course's nbgrader_config.py)."""
     commit, clean = git_state(root)
     lock = Path(root) / "requirements.txt"
-    return dict(commit=commit, clean=clean, secret=secret_fingerprint(shared["secret"]),
+    return dict(commit=commit, clean=clean, secret=secret_fingerprint(shared.secret),
                 lock=sha256(lock.read_bytes()) if lock.is_file() else None,
-                settings=dict(settings, config=sha256(shared["config"].encode()),
-                              command_line=shared.get("cli_config", {})))
+                settings=dict(shared.settings.verdict(), duedate=shared.duedate, config=sha256(shared.config.encode())))
 
 
 def learner_record(course, digest, report, score, max_score):
     """The record behind one learner's score: the course's fields, the hash of the files graded
     (`digest`: grade.files_digest's), the score, the host that graded and the time it was filed."""
     return dict(files=sha256(digest) if digest is not None else None, **course, score=score, max_score=max_score,
-                host=report.get("host") or socket.gethostname(),
+                host=report.host or socket.gethostname(),
                 time=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 

@@ -3,10 +3,10 @@ everything it made. The same function grades on this machine (`./course grade`, 
 learner) and on a Dask worker anywhere (`./course grade --scheduler`): it needs no course folder,
 no shared file system and no gradebook of the course's.
 
-A task is two dicts: `shared`, the same for the whole class (the course's nbgrader_config.py and the
-command line's settings as data, the assignment's student copies and source files, a gradebook
-holding only the assignment, the grading secret and settings), and `learner`, this learner's (their id and the files they handed
-in, as bytes). `grade_one(learner, shared)`:
+A task is grader/task.py's `Task`, this learner's (their id and the files they handed in, as bytes),
+with the class's `Shared` inputs (the course's nbgrader_config.py, the assignment's student copies
+and source files, a gradebook holding only the assignment, the grading secret, the `Settings`).
+`grade_one(task, shared)`:
 
 1. stages a private course root in a temporary folder: the submission checked and mended
    (grader/staging.py), the assignment's own gradebook, the configuration;
@@ -16,7 +16,7 @@ in, as bytes). `grade_one(learner, shared)`:
 3. grades the blank student copy instead, with the reason, when grading fails or hangs as a
    whole (the learner's fault); reports the machine's failure, grading nothing, when no kernel
    could start (the machine's fault);
-4. returns the report: the autograded folder's files, each cell's score, the problems, the seconds.
+4. returns the `Report`: the autograded folder's files, each cell's score, the problems, the seconds.
 
 Only the machine that runs `./course grade` writes the course's gradebook and autograded/, from
 the reports (grader/grade.py).
@@ -34,6 +34,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from .task import Report, fingerprint
 
 # What a grading process imports (2.5 s, most of it jsonschema's IRI grammar): imported once, by
 # multiprocessing's fork server, which forks each learner's grading process from itself.
@@ -91,74 +93,69 @@ def can_grade_here(sandbox=True):
 
 # ----------------------------------------------------------------------------- the task
 
-def grade_one(learner, shared):
-    """Grade one learner (see the module's docstring); returns the report, a dict of plain data."""
+def grade_one(task, shared):
+    """Grade one learner (see the module's docstring): a grader/task.py Task and Shared in, a Report out."""
     start = time.monotonic()
-    student = learner["student"]
     with tempfile.TemporaryDirectory(prefix="course-grade-") as tmp:
-        stage = Path(tmp) / "course"
-        report = _grade_staged(learner, shared, stage, tmp)
-    report.update(student=student, assignment=shared["assignment"], seconds=round(time.monotonic() - start, 3),
-                  host=socket.gethostname(), fingerprint=learner.get("fingerprint"))
-    return report
+        made = _grade_staged(task, shared, Path(tmp) / "course", tmp)
+    return Report(student=task.student, assignment=shared.assignment, seconds=round(time.monotonic() - start, 3),
+                  host=socket.gethostname(), fingerprint=fingerprint(shared, task), **made)
 
 
-def _grade_staged(learner, shared, stage, tmp):
+def _grade_staged(task, shared, stage, tmp):
+    """What grading in the private course root `stage` made: a Report's graded, problems, and,
+    when graded, files, scores and seconds in cells."""
     from .staging import stage_submission
-    assignment, student = shared["assignment"], learner["student"]
-    notebooks = list(shared["release"])
+    submitted = stage / "submitted" / task.student / shared.assignment
     _write_course(stage, shared)
-    submitted = stage / "submitted" / student / assignment
     try:
-        problems = stage_submission(learner["files"], shared["release"], submitted, learner.get("reason"),
-                                    learner.get("notes", ()))
+        problems = stage_submission(task.files, shared.release, submitted, task.reason, task.notes)
     except (OSError, MemoryError) as e:  # the machine's fault (a full disk, no memory): no score, graded again
-        return _machine_failure(notebooks, f"staging failed ({type(e).__name__}: {str(e)[:120]})")
+        return _machine_failure(shared, f"staging failed ({type(e).__name__}: {str(e)[:120]})")
     except Exception as e:  # whatever the learner handed in, it stays this learner's problem
-        problems = _restage_blank(stage, shared, student,
+        problems = _restage_blank(stage, shared, task.student,
                                   f"the grader could not read this submission ({type(e).__name__}: {str(e)[:120]})")
-    settings = shared["settings"]
-    deadline = shared["code_cells"] * (settings["timeout"] + settings["cell_margin"]) + settings["grace"]
-    argv = autograde_argv(shared, student)
-    config = autograde_config(shared, student, stage, Path(tmp), learner.get("cpus") or own_cores())
+    deadline = shared.deadline()
+    argv = autograde_argv(shared, task.student)
+    config = autograde_config(shared, stage, Path(tmp), task.cpus or own_cores())
     rc, log, entries = _autograde(argv, config, stage, deadline)
-    graded = stage / "autograded" / student / assignment
+    graded = stage / "autograded" / task.student / shared.assignment
     failures = [e["machine_failure"] for e in entries if "machine_failure" in e]
     if failures:  # the machine's fault: no score, and the instructor grades again
-        return _machine_failure(notebooks, failures[0])
-    if rc != 0 or not all((graded / f"{n}.ipynb").exists() for n in notebooks):
+        return _machine_failure(shared, failures[0])
+    if rc != 0 or not all((graded / f"{n}.ipynb").exists() for n in shared.notebooks):
         # Graded as the blank copy instead, so the gradebook and the feedback say what happened.
         reason = failure_reason(rc, log, deadline, entries)
-        problems = _restage_blank(stage, shared, student, reason)
-        if settings.get("debug"):
+        problems = _restage_blank(stage, shared, task.student, reason)
+        if shared.settings.debug_logs:
             sys.stderr.write(log)
         rc, log, entries = _autograde(argv, config, stage, deadline)
-        if rc != 0 or not all((graded / f"{n}.ipynb").exists() for n in notebooks):
+        if rc != 0 or not all((graded / f"{n}.ipynb").exists() for n in shared.notebooks):
             sys.stderr.write(log)
             return dict(graded=False, problems={n: [reason, "grading the blank copy failed too: see the log"]
-                                                for n in notebooks}, cell_seconds=0.0, files={}, scores={})
+                                                for n in shared.notebooks})
     for entry in entries:
         found = problems.setdefault(entry["notebook"], [])
         found += [p for p in entry.get("problems", []) if p not in found]
     return dict(graded=True, problems=problems, cell_seconds=round(sum(e.get("cell_seconds", 0.0) for e in entries), 3),
-                files=_read_folder(graded), scores=_scores(stage, shared, student))
+                files=_read_folder(graded), scores=_scores(stage, shared, task.student))
 
 
-def _machine_failure(notebooks, what):
-    """The report of a learner the machine could not grade: no score, nothing written, graded again next run."""
+def _machine_failure(shared, what):
+    """A learner the machine could not grade: no score, nothing written, graded again next run."""
     return dict(graded=False, problems={n: [f"NOT GRADED: {what} on {socket.gethostname()}; grade this learner again"]
-                                        for n in notebooks}, cell_seconds=0.0, files={}, scores={})
+                                        for n in shared.notebooks})
 
 
 def _write_course(stage, shared):
     """A private course root: the course's configuration, the assignment's gradebook and source files."""
     stage.mkdir(parents=True)
-    (stage / "nbgrader_config.py").write_text(shared["config"])
-    (stage / "gradebook.db").write_bytes(shared["gradebook"])
-    (stage / ".grading_secret").write_text(shared["secret"] + "\n")
+    (stage / "nbgrader_config.py").write_text(shared.config)
+    (stage / "gradebook.db").write_bytes(shared.gradebook)
+    (stage / ".grading_secret").write_text(shared.secret + "\n")
     os.chmod(stage / ".grading_secret", 0o600)
-    for name, data in shared["source_files"].items():
-        path = stage / "source" / shared["assignment"] / name
+    for name, data in shared.source_files.items():
+        path = stage / "source" / shared.assignment / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
 
@@ -167,8 +164,8 @@ def _restage_blank(stage, shared, student, reason):
     from .staging import stage_submission
     for folder in ("submitted", "autograded"):
         shutil.rmtree(stage / folder / student, ignore_errors=True)
-    (stage / "gradebook.db").write_bytes(shared["gradebook"])
-    return stage_submission({}, shared["release"], stage / "submitted" / student / shared["assignment"], reason)
+    (stage / "gradebook.db").write_bytes(shared.gradebook)
+    return stage_submission({}, shared.release, stage / "submitted" / student / shared.assignment, reason)
 
 
 def _read_folder(folder):
@@ -180,10 +177,10 @@ def _read_folder(folder):
 def _scores(stage, shared, student):
     """{notebook: {grade_id: [auto score, max score]}} from the private gradebook, as the worker's nbgrader wrote them."""
     from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{stage / 'gradebook.db'}", shared["course_id"]) as gb:
-        return {nb: {g.name: [g.auto_score, g.max_score] for g in gb.find_submission_notebook(nb, shared["assignment"],
+    with Gradebook(f"sqlite:///{stage / 'gradebook.db'}", shared.course_id) as gb:
+        return {nb: {g.name: [g.auto_score, g.max_score] for g in gb.find_submission_notebook(nb, shared.assignment,
                                                                                             student).grades}
-                for nb in shared["release"]}
+                for nb in shared.notebooks}
 
 
 # ----------------------------------------------------------------------------- nbgrader, in a process of its own
@@ -204,23 +201,23 @@ def own_cores(affinity=None, cores=None):
     return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
-def autograde_config(shared, student, stage, tmp, cpus=""):
+def autograde_config(shared, stage, tmp, cpus=""):
     """nbgrader's settings for one learner's grading in the private course root `stage`, as traitlets
-    config (plain data): the class command's command-line settings (`shared["cli_config"]`), then this
-    learner's, which win. `_autograde` writes them as the stage's nbgrader_config.json, which nbgrader
-    loads after its nbgrader_config.py (the course's), so they win over that too."""
-    s = shared["settings"]
+    config (plain data): the grading classes' settings as resolved once (`shared.settings.grading`),
+    then this learner's, which win. `_autograde` writes them as the stage's nbgrader_config.json,
+    which nbgrader loads after its nbgrader_config.py (the course's), so they win over that too."""
+    s = shared.settings
     # the staging folder, the course root the command named, and this worker's own copy of the course
     # (on a Dask worker, its clone: its source/ holds the hidden tests), whatever the data root is
     from .course import ROOT
-    hidden = list(dict.fromkeys([str(tmp), *s["hidden_folders"], str(ROOT)]))
+    hidden = list(dict.fromkeys([str(tmp), *s.hidden_folders, str(ROOT)]))
     learner = {"CourseDirectory": {"root": str(stage), "db_url": f"sqlite:///{stage / 'gradebook.db'}",
-                                   "course_id": shared["course_id"]},
-               "Execute": {"timeout": s["timeout"]},
+                                   "course_id": shared.course_id},
+               "Execute": {"timeout": s.timeout},
                "GuardedExecute": {"secret_file": str(stage / ".grading_secret"), "report_file": str(tmp / "report.jsonl"),
-                                  "threads": s["threads"]},
-               "SandboxedKernelManager": {"memory": s["memory"], "cpus": cpus, "hidden_folders": hidden}}
-    config = {section: dict(values) for section, values in shared.get("cli_config", {}).items()}
+                                  "threads": s.threads},
+               "SandboxedKernelManager": {"memory": s.memory, "cpus": cpus, "hidden_folders": hidden}}
+    config = {section: dict(values) for section, values in s.grading.items()}
     for section, values in learner.items():
         config.setdefault(section, {}).update(values)
     return config
@@ -228,7 +225,7 @@ def autograde_config(shared, student, stage, tmp, cpus=""):
 
 def autograde_argv(shared, student):
     """`nbgrader autograde`'s arguments for one learner: which learner; every setting is in the config."""
-    return [shared["assignment"], "--student", student, "--force"]
+    return [shared.assignment, "--student", student, "--force"]
 
 
 _running = {}  # pid: process, of the grading processes running now (stopped all at once on Ctrl-C)

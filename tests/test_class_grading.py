@@ -199,13 +199,13 @@ def test_stuck_grading_is_killed_with_its_kernel(tmp_path, monkeypatch):
     app.initialize([ASSIGNMENT, f"--root={course}", "--timeout=600", f"--memory={MEMORY}", "--workers=1",
                     "--ReadLearnerCode.checked_code_only=False"])
     coursedir = class_grade.load_course(app)
-    shared = class_grade.shared_inputs(app, coursedir, ASSIGNMENT, [Path(NOTEBOOK).stem], tmp_path)
+    shared = class_grade.read_shared(app, coursedir, ASSIGNMENT, [Path(NOTEBOOK).stem], "None", tmp_path)
     stage = tmp_path / "stage"
     worker._write_course(stage, shared)
-    stage_submission(class_grade.handed_in(coursedir, ASSIGNMENT, "sleeps", 10**9, 10**9)[0], shared["release"],
+    stage_submission(class_grade.handed_in(coursedir, ASSIGNMENT, "sleeps", 10**9, 10**9)[0], shared.release,
                      stage / "submitted" / "sleeps" / ASSIGNMENT)
     argv = worker.autograde_argv(shared, "sleeps")
-    config = worker.autograde_config(shared, "sleeps", stage, tmp_path)
+    config = worker.autograde_config(shared, stage, tmp_path)
     started = time.monotonic()
     rc, log, _ = worker._autograde(argv, config, stage, deadline=15)
     assert rc is None and time.monotonic() - started < 30, f"not stopped at its deadline (exit code {rc}):\n{log}"
@@ -408,10 +408,10 @@ def test_a_task_that_keeps_failing_is_graded_as_the_blank_copy(tmp_path, monkeyp
     hand_in(course, "honest-full", HONEST["honest-full"](course))
     real = worker.grade_one
 
-    def fails(learner, shared):
-        if not learner.get("reason"):
+    def fails(task, shared):
+        if not task.reason:
             raise OSError("the worker's disk is full")
-        return real(learner, shared)
+        return real(task, shared)
 
     monkeypatch.setattr(worker, "grade_one", fails)
     assert class_grade.main([ASSIGNMENT, f"--root={course}", "--workers=1", f"--timeout={CELL_TIMEOUT}"]) == 0

@@ -166,15 +166,22 @@ def test_a_submission_is_known_by_each_file_not_by_their_bytes_run_together(tmp_
     assert files_digest(course, "x", "a") == files_digest(course, "x", "b")
 
 
+def _shared(**settings):
+    """A class's shared inputs with nothing in them but `settings` (grader/task.py)."""
+    from grader.task import Settings, Shared
+    fields = dict(timeout=1, memory=1, memory_given=0, threads=1, grace=1, cell_margin=1, max_file_bytes=10**6,
+                  max_learner_bytes=10**6, max_learner_files=10, sandbox=True, secret_file=".grading_secret")
+    return Shared(assignment="a", course_id="c", settings=Settings(**dict(fields, **settings)), secret="s",
+                  config="", release={"a": {"cells": []}}, source_files={}, source_notebooks=[], gradebook=b"")
+
+
 @pytest.mark.parametrize("affinity, cores, expected", [
     ({0, 1, 2, 3}, 4, ""), ({2}, 4, "2"), ({0, 1, 3}, 4, "0-1,3"), ({4, 5, 6, 9, 10}, 16, "4-6,9-10")])
 def test_a_worker_started_on_some_cores_keeps_its_kernels_there(affinity, cores, expected):
     """A Dask worker under `taskset -c 2` passes core 2 on as each kernel's cpuset (`cpus`, which
     tests/test_sandbox.py shows the kernel cannot widen); a worker on every core passes nothing on."""
     assert worker.own_cores(affinity, cores) == expected
-    shared = {"assignment": "a", "course_id": "c", "settings": {"timeout": 1, "threads": 1, "memory": 1,
-                                                                "hidden_folders": []}}
-    config = worker.autograde_config(shared, "s", PurePosixPath("/stage"), PurePosixPath("/tmp"), expected)
+    config = worker.autograde_config(_shared(), PurePosixPath("/stage"), PurePosixPath("/tmp"), expected)
     assert config["SandboxedKernelManager"]["cpus"] == expected
 
 
@@ -182,9 +189,7 @@ def test_the_workers_own_course_is_hidden_whatever_the_command_names():
     """On Dask the command's course root means nothing on a worker: the worker hides its own copy of
     the course (its source/ holds the hidden tests) and its staging folder, so a data root that would
     show either is refused there as it is locally (the red team read source/ through one)."""
-    shared = {"assignment": "a", "course_id": "c", "settings": {"timeout": 1, "threads": 1, "memory": 1,
-                                                                "hidden_folders": []}}
-    config = worker.autograde_config(shared, "s", PurePosixPath("/stage"), PurePosixPath("/tmp/t"))
+    config = worker.autograde_config(_shared(), PurePosixPath("/stage"), PurePosixPath("/tmp/t"))
     assert config["SandboxedKernelManager"]["hidden_folders"] == ["/tmp/t", str(ROOT)]
 
 
@@ -195,6 +200,7 @@ def test_a_task_dask_loses_with_its_workers_is_sent_again_never_graded_blank(tmp
     from concurrent.futures import CancelledError, Future
     from types import SimpleNamespace
     from grader import grade
+    from grader.task import Report, Task
 
     class Runner:  # answers each learner's first tasks with a cancellation
         workers = 1
@@ -203,12 +209,12 @@ def test_a_task_dask_loses_with_its_workers_is_sent_again_never_graded_blank(tmp
             self.losses, self.sent, self.lost_calls = losses, [], 0
 
         def submit(self, task, shared):
-            self.sent.append(dict(task))
+            self.sent.append(task)
             future = Future()
-            if sum(t["student"] == task["student"] for t in self.sent) <= self.losses[task["student"]]:
+            if sum(t.student == task.student for t in self.sent) <= self.losses[task.student]:
                 future.set_exception(CancelledError("lost"))
             else:
-                future.set_result({"student": task["student"], "graded": True, "reason": task.get("reason")})
+                future.set_result(Report(task.student, "a", graded=True, problems={}, host=task.reason))
             return future
 
         def wait(self, futures):
@@ -222,16 +228,14 @@ def test_a_task_dask_loses_with_its_workers_is_sent_again_never_graded_blank(tmp
         (tmp_path / student / "a" / "a.ipynb").write_bytes(b"{}")
     coursedir = SimpleNamespace(submitted_directory="submitted",
                                 format_path=lambda _, student, assignment: str(tmp_path / student / assignment))
-    shared = {"assignment": "a", "settings": {"max_file_bytes": 10**6, "max_learner_bytes": 10**6,
-                                              "max_learner_files": 10}}
     runner = Runner({"once": 1, "always": 99})
-    reports = dict((learner["student"], report) for learner, report in
-                   grade.run_tasks(runner, [{"student": "once"}, {"student": "always"}], shared, coursedir, ["a"]))
-    assert reports["once"] == {"student": "once", "graded": True, "reason": None}
-    assert reports["always"]["graded"] is False
-    assert "lost with its workers 3 times" in reports["always"]["problems"]["a"][0]
-    assert [t["student"] for t in runner.sent].count("always") == grade.LOST_TRIES
-    assert not any(t.get("reason") for t in runner.sent), "a lost task is never sent as the blank copy"
+    reports = dict((task.student, report) for task, report in
+                   grade.run_tasks(runner, [Task("once"), Task("always")], _shared(), coursedir, ["a"]))
+    assert reports["once"] == Report("once", "a", graded=True, problems={}, host=None)
+    assert reports["always"].graded is False
+    assert "lost with its workers 3 times" in reports["always"].problems["a"][0]
+    assert [t.student for t in runner.sent].count("always") == grade.LOST_TRIES
+    assert not any(t.reason for t in runner.sent), "a lost task is never sent as the blank copy"
     assert runner.lost_calls == 1 + grade.LOST_TRIES
 
 
@@ -272,3 +276,121 @@ def test_guarded_execute_needs_what_read_learner_code_found(tmp_path):
     _, resources = ReadLearnerCode(checked_code_only=False).preprocess(nb, {})
     whole = resources[KEY].run_sources  # every statement, the reference solutions' too
     assert all(whole[name] for name in whole) and set(whole) >= set(findings.run_sources)
+
+
+def _other_value(trait):
+    """A value of `trait` that is not its default."""
+    from traitlets import Bool, Enum, Integer, List, Unicode
+    if isinstance(trait, Bool):
+        return not trait.default_value
+    if isinstance(trait, Enum):
+        return next(v for v in trait.values if v != trait.default_value)
+    if isinstance(trait, Integer):
+        return (trait.default_value or 0) + 7
+    if isinstance(trait, Unicode):
+        return "/set/by/the/test"
+    if isinstance(trait, List):
+        return ["/set/by/the/test"]
+    raise AssertionError(f"no test value for a {type(trait).__name__} setting: add one here")
+
+
+def _grading_traits():
+    """(class, name, trait) of every setting that the grader's own classes define, and Execute.timeout."""
+    from nbgrader.preprocessors import Execute
+    from grader.task import grading_classes
+    found = [(cls, name, trait) for cls in grading_classes() if cls.__module__.startswith("grader.")
+             for name, trait in sorted(cls.class_own_traits(config=True).items())]
+    return found + [(Execute, "timeout", Execute.class_traits()["timeout"])]
+
+
+def _settings(tmp_path, argv=(), lines=()):
+    """grader/task.py's Settings as `./course grade a ARGV` resolves them, with `lines` added to the
+    course's nbgrader_config.py."""
+    from grader.grade import ClassGrading
+    from grader.task import Settings
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text() + "\n".join(lines))
+    app = ClassGrading()
+    app.initialize(["a", f"--root={tmp_path}", "--workers=2", *argv])
+    return Settings.resolve(app)
+
+
+# Settings that each learner's grading sets for itself, from the settings: the worker's own files, its cores.
+PER_LEARNER = {("GuardedExecute", "report_file"): "the worker's own report file",
+               ("GuardedExecute", "secret_file"): "the secret read from it is staged for each learner",
+               ("SandboxedKernelManager", "cpus"): "the cores of the worker's slot"}
+
+
+@pytest.mark.parametrize("where", ["nbgrader_config.py", "command line"])
+def test_every_grading_setting_reaches_the_learners_nbgrader_and_the_fingerprint(tmp_path, where):
+    """A setting of any class that grades a notebook, set in nbgrader_config.py or on the class
+    command's command line, arrives in the config each learner's nbgrader loads (as traitlets hands
+    it to an instance there) and changes the resume fingerprint: a new trait needs no other code."""
+    from dataclasses import replace
+    from traitlets.config import Config
+    from grader.task import Task, configured, fingerprint
+    task = Task("s", digest=[])
+    plain = replace(_shared(), settings=_settings(tmp_path / "plain"))
+    checked = 0
+    for cls, name, trait in _grading_traits():
+        value = _other_value(trait)
+        if where == "command line" and isinstance(value, list):
+            continue  # a list on the command line is traitlets' own parsing
+        folder = tmp_path / f"{cls.__name__}.{name}"
+        folder.mkdir()
+        settings = (_settings(folder, lines=[f"c.{cls.__name__}.{name} = {value!r}"]) if where == "nbgrader_config.py"
+                    else _settings(folder, argv=[f"--{cls.__name__}.{name}={value}"]))
+        shared = replace(plain, settings=settings)
+        config = Config(worker.autograde_config(shared, PurePosixPath("/stage"), PurePosixPath("/tmp/t")))
+        seen = configured(config, cls, name)
+        if (cls.__name__, name) == ("GuardedExecute", "secret_file"):
+            assert settings.secret_file == value
+        elif (cls.__name__, name) == ("SandboxedKernelManager", "hidden_folders"):
+            assert set(value) <= set(seen), (name, seen)
+        elif (cls.__name__, name) not in PER_LEARNER:
+            assert seen == value, f"{cls.__name__}.{name} = {value!r} from {where} reaches a learner's nbgrader as {seen!r}"
+        assert fingerprint(shared, task) != fingerprint(plain, task), f"{cls.__name__}.{name} leaves the fingerprint"
+        checked += 1
+    # every setting of ReadLearnerCode (1), GuardedExecute (13), SandboxedKernelManager (11), Execute.timeout
+    assert checked >= (26 if where == "nbgrader_config.py" else 21), checked
+
+
+def test_every_class_command_setting_is_of_the_run_or_a_field_that_reaches_its_use(tmp_path):
+    """Each ClassGrading setting is either of the run alone (which learners, where; grader/task.py's
+    OF_THE_RUN) or a Settings field of the same name, which reaches where it is used and, unless it
+    only says how fast (NOT_A_VERDICT), the fingerprint."""
+    from dataclasses import replace
+    from traitlets.config import Config
+    from grader.grade import ClassGrading
+    from grader.task import NOT_A_VERDICT, OF_THE_RUN, Settings, Task, configured, fingerprint
+    from grader.sandbox import SandboxedKernelManager
+    from nbgrader.preprocessors import Execute
+    own = ClassGrading.class_own_traits(config=True)
+    fields = set(Settings.__dataclass_fields__)
+    assert set(own) - set(OF_THE_RUN) <= fields, "a ClassGrading setting that is neither of the run nor in Settings"
+    task = Task("s", digest=[])
+    plain = replace(_shared(), settings=_settings(tmp_path / "plain"))
+    where_used = {"timeout": lambda s, c: configured(c, Execute, "timeout"),
+                  "memory": lambda s, c: configured(c, SandboxedKernelManager, "memory"),
+                  "threads": lambda s, c: c.GuardedExecute.threads}
+    for name in sorted(set(own) - set(OF_THE_RUN)):
+        value = _other_value(own[name])
+        folder = tmp_path / name
+        folder.mkdir()
+        settings = _settings(folder, argv=[f"--ClassGrading.{name}={value}"])
+        assert getattr(settings, name) == value, name
+        shared = replace(plain, settings=settings)
+        if name in where_used:
+            config = Config(worker.autograde_config(shared, PurePosixPath("/stage"), PurePosixPath("/tmp/t")))
+            assert where_used[name](shared, config) == value, name
+        if name in ("grace", "cell_margin"):
+            assert shared.deadline() != plain.deadline() or not shared.code_cells, name
+        if name not in NOT_A_VERDICT:
+            assert fingerprint(shared, task) != fingerprint(plain, task), f"ClassGrading.{name} leaves the fingerprint"
+
+
+def test_a_setting_of_another_class_on_the_command_line_is_refused(tmp_path, capsys):
+    """Only the grading classes' settings reach a learner's nbgrader: another one is named, not dropped."""
+    with pytest.raises(SystemExit):
+        _settings(tmp_path, argv=["--CourseDirectory.course_id=x"])
+    assert "--CourseDirectory... is not a grading setting" in capsys.readouterr().err
