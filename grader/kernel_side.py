@@ -165,17 +165,24 @@ def own_work_guards():
     bases = {identity(object), identity(torch.nn.Module), identity(torch.optim.Optimizer)}
     shared = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 
-    def own_class(cls):
+    # a class's own MRO and namespace, as type keeps them (what a metaclass says of them is not asked)
+    mro_of, dict_of = type.__dict__["__mro__"].__get__, type.__dict__["__dict__"].__get__
+
+    def own_class(cls):  # innermost decorator of each learner class statement: the class it just made
+        if kind_of(cls) is not type:  # (a metaclass can make a class statement give any object)
+            raise TypeError(f"own work: class {get(cls, '__name__', '?')!s:.40} is made by a metaclass "
+                            f"({kind_of(cls).__name__}); write classes that build on your classes, nn.Module or "
+                            "Optimizer")
         classes[identity(cls)] = cls
         return cls
 
     def built_on(kind, allowed):  # a class of the learner's whose classes above it are theirs or `allowed`
         return identity(kind) in classes and all(identity(k) in classes or identity(k) in allowed
-                                                 for k in get(kind, "__mro__"))
+                                                 for k in mro_of(kind))
 
     def defined_by_them(kind, name):  # where the name is looked up first in the class's MRO: a class of theirs
-        for k in get(kind, "__mro__"):
-            if name in get(k, "__dict__"):
+        for k in mro_of(kind):
+            if name in dict_of(k):
                 return identity(k) in classes
         return False
 

@@ -978,7 +978,7 @@ def _train_with(ns, body_check):
 RUNTIME_TEN = [  # refused by the guard when graded
     ("subclass_of_the_checks_optimizer_forwards_to_torch",
      "class Peek:\n    def __init__(self):\n        self.param_groups = None\n\n\n" + _TRAIN.format(
-         body="class Sub(type(optimizer)):\n        pass\n"
+         body="Base = type(optimizer)\n    class Sub(Base):\n        pass\n"
               "    groups = Sub(optimizer, loss_fn).param_groups\n    return groups")),
     ("a_name_set_on_a_library_class_for_another_part",
      "class Peek:\n    def __init__(self):\n        self.stash = None\n\n\n" + _TRAIN.format(

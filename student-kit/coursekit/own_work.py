@@ -533,7 +533,11 @@ def _only_modules_under(prefix, dotted):
             name = getattr(value, "__name__", "")
             if not (name == prefix or name.startswith(prefix + ".")):
                 return False
-    return not isinstance(value, types.ModuleType)
+    # a module's own data container (torch.special.common_args, a dict) is no function of the part: a
+    # part that fills it and another that reads it would share what the lists keep apart
+    import collections.abc
+    mutable = (collections.abc.MutableMapping, collections.abc.MutableSequence, collections.abc.MutableSet)
+    return not isinstance(value, (types.ModuleType, *mutable))
 
 
 def _expand(entries):
@@ -614,6 +618,8 @@ class _Check(_Scoped):
             return
         elif name in NAME_BUILTINS:
             self.report(node, f"uses {name} as a value (call it with a constant attribute name)")
+        elif name == "type" and name not in self.p.own:  # (a call type(x) does not come here)
+            self.report(node, "uses type as a value (call it as type(x))")
         elif name in self.allowed.names:
             return
         elif name in self.p.locked:
@@ -666,11 +672,20 @@ class _Check(_Scoped):
         elif not (store or attr in self.allowed.attrs or attr in HARMLESS_DUNDERS or attr in self.own_attrs):
             self.report(node, f"uses .{attr}")
 
+    def _builtin_type(self, node):
+        return (isinstance(node, ast.Name) and node.id == "type" and self._module("type") is None
+                and not self._local_here("type") and not self._own("type"))
+
     def visit_Call(self, node):
         func = node.func
-        if isinstance(func, ast.Name) and func.id == "type" and (len(node.args) != 1 or node.keywords) \
-                and self._module("type") is None and not self._local_here("type"):
-            self.report(node, "uses type() to make a class (write a class statement)")
+        if self._builtin_type(func):  # type(x), the class of x, and nothing else: never a class made from it
+            if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+                self.report(node, "uses type() to make a class (write a class statement)")
+            for arg in node.args + [k.value for k in node.keywords]:
+                self.visit(arg)
+            return
+        if isinstance(func, ast.Call) and self._builtin_type(func.func):
+            self.report(node, "calls the class that type() gives (name the class you mean)")
         if isinstance(func, ast.Name) and func.id in NAME_BUILTINS and self._module(func.id) is None \
                 and not self._local_here(func.id) and not self._own(func.id):
             if func.id not in self.allowed.names:
@@ -700,9 +715,15 @@ class _Check(_Scoped):
         self.generic_visit(node)
 
     def visit_ClassDef(self, node):
-        for k in node.keywords:
-            if k.arg == "metaclass":
-                self.report(node, "uses a metaclass")
+        if node.keywords:  # metaclass=, **{...}: a metaclass may be any callable, and give any object
+            self.report(node, "passes keywords to a class statement (a metaclass, or **): write class C(Base):")
+        for base in node.bases:
+            chain = base
+            while isinstance(chain, ast.Attribute):
+                chain = chain.value
+            if not isinstance(chain, ast.Name):
+                self.report(node, f"builds class {node.name} on a computed base (`{ast.unparse(base)[:40]}`): "
+                                  "name the class it builds on")
         for name in sorted(_bound_here(node)):
             if _dunder(name) and name not in CLASS_DUNDERS:
                 self.report(node, f"defines {name} (a hook of Python's that a class here may not define)")
@@ -716,6 +737,10 @@ class _Check(_Scoped):
         for n in _this_scope(node):  # a local import binds a module here, as at the top level
             if isinstance(n, (ast.Import, ast.ImportFrom)):
                 _add_paths(imported, n)
+        if not isinstance(node, ast.ClassDef):  # a class body's are checked with its hooks (visit_ClassDef)
+            for name in sorted(local):
+                if _dunder(name):  # a parameter or local named as the grader's guards would stand in for them
+                    self.report(node, f"binds {name} (a double-underscore name is Python's, IPython's or the grader's)")
         self.scopes.append((node, local, imported))
         for child in children:
             self.visit(child)
