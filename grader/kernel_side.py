@@ -158,7 +158,7 @@ def own_work_guards():
     setattr and delattr from before the learner's code ran."""
     import types
     classes, stored = {}, {}  # id -> the class; id -> (the object, names set on it), kept alive: ids stay theirs
-    kind_of, identity, get, put, remove, proxy_kind, isa = type, id, getattr, setattr, delattr, super, isinstance
+    kind_of, identity, get, put, remove, proxy_kind, isa, has = type, id, getattr, setattr, delattr, super, isinstance, hasattr
     # library classes a class of the learner's may build on: what these give an instance is the learner's
     # (nn.Module: the layers and tensors their code assigns; Optimizer: the parameters their code hands it)
     import torch
@@ -202,14 +202,22 @@ def own_work_guards():
                              f"yours: your own attribute names are read on your own objects (self, an instance of "
                              f"your class) or on an object you set .{name} on")
 
-    class Own:
-        __slots__ = ("obj", "strict")
+    def changes_shared(obj, name):
+        if isa(obj, shared) and identity(obj) not in classes:  # a library class, module or function: every
+            raise AttributeError(f"own work: .{name} may not be set on {obj!r:.80}, which is not yours "
+                                 "(code of another part could read it there)")  # part of the notebook shares it
 
-        def __init__(self, obj, strict=False):
-            self.obj, self.strict = obj, strict
+    class Own:
+        """obj's attribute `name`, read, set or deleted as the learner's code may: `listed`, a name their
+        part's list allows (only a set or delete comes here: not on what every part shares); else one of
+        their own names (only on their objects, or on what they set it on)."""
+        __slots__ = ("obj", "strict", "listed")
+
+        def __init__(self, obj, strict=False, listed=False):
+            self.obj, self.strict, self.listed = obj, strict, listed
 
         def __getitem__(self, name):
-            if not mine(self.obj, name, self.strict):
+            if not self.listed and not mine(self.obj, name, self.strict):
                 refuse(self.obj, name)
             return get(self.obj, name)
 
@@ -218,19 +226,22 @@ def own_work_guards():
 
         def __setitem__(self, name, value):
             obj = self.obj
-            if isa(obj, shared) and identity(obj) not in classes:  # a library class, module or function: every
-                raise AttributeError(f"own work: .{name} may not be set on {obj!r:.80}, which is not yours "
-                                     "(code of another part could read it there)")  # part of the notebook shares it
+            changes_shared(obj, name)
+            if not self.listed:
+                if not mine(obj, name, self.strict) and has(obj, name):  # (a probe's record, a library's state)
+                    raise AttributeError(f"own work: .{name} may not be set on a {kind_of(obj).__name__}, which is "
+                                         f"not yours and has a .{name} of its own: set your names on your objects")
+                stored.setdefault(identity(obj), (obj, set()))[1].add(name)
             put(obj, name, value)
-            stored.setdefault(identity(obj), (obj, set()))[1].add(name)
 
         set = __setitem__
 
         def has(self, name):
-            return mine(self.obj, name, self.strict) and hasattr(self.obj, name)
+            return mine(self.obj, name, self.strict) and has(self.obj, name)
 
         def __delitem__(self, name):
-            if not mine(self.obj, name, self.strict):
+            changes_shared(self.obj, name)
+            if not self.listed and not mine(self.obj, name, self.strict):
                 refuse(self.obj, name)
             remove(self.obj, name)
             held = stored.get(identity(self.obj))

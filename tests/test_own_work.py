@@ -991,9 +991,28 @@ def test_round_ten_is_refused_when_graded(case):
     _, source = case
     source = source.replace("    losses = []", "    mine = Peek()\n    losses = []", 1)
     found, ns = graded_namespace(O, replaced(O, "train_solution", source))
+    if case[0] == "subclass_of_the_checks_optimizer_forwards_to_torch":  # since round eleven, refused as written
+        assert any("keeps the class type(x) gives" in r for r in found.get("train", [])), found
+        return
     assert found == {}, found  # the static rule lets it through: the guard decides
     with pytest.raises(AttributeError, match=r"^own work: \."):
         _train_with(ns, None)
+
+
+def test_the_guard_refuses_an_own_name_on_a_subclass_of_the_checks_optimizer():
+    """The guard alone, on round ten's class (which the static rule now refuses before it runs): a
+    learner's subclass of a class not theirs forwards to it, so their own names are not read there."""
+    import torch
+    from coursekit import RecordedLoss, RecordedOptimizer
+    from grader import kernel_side
+    own, own_class = kernel_side.own_work_guards()
+    inner = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+    class Sub(RecordedOptimizer):
+        pass
+    own_class(Sub)
+    with pytest.raises(AttributeError, match=r"^own work: \.param_groups"):
+        own(Sub(inner, RecordedLoss(torch.nn.MSELoss(), [])))["param_groups"]
 
 
 # Rounds six and seven, now refused where they run: a name the learner "stores" in dead code that a

@@ -567,6 +567,7 @@ class _Check(_Scoped):
             if _dunder(name):  # the kernel's names: Python's, IPython's and the grader's own (GUARD)
                 self.report(self.unit.node, f"binds or changes {name} (a double-underscore name is Python's, "
                                             "IPython's or the grader's)")
+        self.parents = {child: parent for parent in ast.walk(self.unit.node) for child in ast.iter_child_nodes(parent)}
         self.visit(self.unit.node)
         return self.found
 
@@ -676,11 +677,22 @@ class _Check(_Scoped):
         return (isinstance(node, ast.Name) and node.id == "type" and self._module("type") is None
                 and not self._local_here("type") and not self._own("type"))
 
+    def _type_read(self, node):
+        """Whether the class `node` (type(x)) gives is only compared, read from, or checked against."""
+        parent = self.parents.get(node)
+        if isinstance(parent, ast.Compare) or (isinstance(parent, ast.Attribute) and parent.value is node):
+            return True
+        return (isinstance(parent, ast.Call) and node in parent.args and isinstance(parent.func, ast.Name)
+                and parent.func.id in ("isinstance", "issubclass"))
+
     def visit_Call(self, node):
         func = node.func
         if self._builtin_type(func):  # type(x), the class of x, and nothing else: never a class made from it
             if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
                 self.report(node, "uses type() to make a class (write a class statement)")
+            elif not self._type_read(node):  # kept (`T = type(x)`), it can be called: a class with any hook
+                self.report(node, "keeps the class type(x) gives (compare it, as type(x) is C, read an attribute "
+                                  "of it, or pass it to isinstance)")
             for arg in node.args + [k.value for k in node.keywords]:
                 self.visit(arg)
             return
@@ -846,18 +858,24 @@ class _Guard(ast.NodeTransformer):
     set that attribute on; a name in `strict` (one a library class or a locked cell's class has too,
     `.inner`, `.storage`) only where the object's classes are all the learner's, or their code set it. The static rule cannot tell `slot.m` on their own record from the same name on
     a library object that has it as an instance attribute (in no class's dir()); this can. Every class
-    their code defines is recorded, as the class statement makes it (the innermost decorator)."""
+    their code defines is recorded, as the class statement makes it (the innermost decorator). Every
+    other attribute set or delete goes through GUARD too: never on a library class, module or function
+    (every part shares those), and an own name never on an object not theirs that has it already (a
+    probe's record the check reads)."""
 
     def __init__(self, names, strict=()):
         self.names, self.strict = names, strict
 
     def _proxy(self, value, name):
+        if name not in self.names:  # a name the part's list allows: set or deleted, never on what all parts share
+            return ast.Call(func=ast.Name(GUARD, ast.Load()), args=[value, ast.Constant(False), ast.Constant(True)],
+                            keywords=[])
         strict = [ast.Constant(True)] if name in self.strict else []
         return ast.Call(func=ast.Name(GUARD, ast.Load()), args=[value] + strict, keywords=[])
 
     def visit_Attribute(self, node):
         self.generic_visit(node)
-        if node.attr not in self.names:
+        if node.attr not in self.names and isinstance(node.ctx, ast.Load):
             return node
         return ast.copy_location(ast.Subscript(value=self._proxy(node.value, node.attr), slice=ast.Constant(node.attr),
                                                ctx=node.ctx), node)
@@ -866,7 +884,8 @@ class _Guard(ast.NodeTransformer):
         self.generic_visit(node)
         f, a = node.func, node.args
         if (not isinstance(f, ast.Name) or f.id not in ("getattr", "setattr", "hasattr", "delattr") or node.keywords
-                or len(a) < 2 or not isinstance(a[1], ast.Constant) or a[1].value not in self.names):
+                or len(a) < 2 or not isinstance(a[1], ast.Constant)
+                or (a[1].value not in self.names and f.id not in ("setattr", "delattr"))):
             return node
         if f.id in ("hasattr", "delattr") and len(a) == 2:
             new = ast.Call(func=ast.Attribute(self._proxy(a[0], a[1].value), "has" if f.id == "hasattr" else "delete",

@@ -1,6 +1,8 @@
 """Probes of a training loop's process, shared by the assignments that check one: a loss function and an
 optimizer that record what the learner's loop did with them (which loss each step followed, and whether
-its gradients were that loss's alone). They return data; the checks decide.
+its gradients were that loss's alone). They return data; the checks decide. What they record is kept
+in attributes whose names start with `_`, which a learner's graded code may not name (own-work rule):
+the loop under check cannot write the record the check reads.
 """
 import torch
 
@@ -9,14 +11,14 @@ class RecordedLoss:
     """A loss function that records each value it gives, and the gradient that value alone gives `params`."""
 
     def __init__(self, loss_fn, params):
-        self.loss_fn, self.params, self.values, self.grads = loss_fn, list(params), [], []
+        self._loss_fn, self._params, self._values, self._grads = loss_fn, list(params), [], []
 
     def __call__(self, *args, **kwargs):
-        loss = self.loss_fn(*args, **kwargs)
+        loss = self._loss_fn(*args, **kwargs)
         if loss.requires_grad:  # (a loss computed under torch.no_grad() has no gradient to record)
-            grads = torch.autograd.grad(loss, self.params, retain_graph=True, allow_unused=True)
-            self.values.append(loss.item())
-            self.grads.append([None if g is None else g.detach().clone() for g in grads])
+            grads = torch.autograd.grad(loss, self._params, retain_graph=True, allow_unused=True)
+            self._values.append(loss.item())
+            self._grads.append([None if g is None else g.detach().clone() for g in grads])
         return loss
 
 
@@ -24,18 +26,25 @@ class RecordedOptimizer:
     """An optimizer that records, at each step(), whether the gradients are those of the last loss alone."""
 
     def __init__(self, optimizer, loss):
-        self.optimizer, self.loss, self.steps = optimizer, loss, []
+        self._optimizer, self._loss, self._steps = optimizer, loss, []
+
+    @property
+    def steps(self):
+        """What each step() saw: the last loss recorded and whether the gradients were its alone."""
+        return [dict(step) for step in self._steps]
 
     def zero_grad(self, *args, **kwargs):
-        return self.optimizer.zero_grad(*args, **kwargs)
+        return self._optimizer.zero_grad(*args, **kwargs)
 
     def step(self, *args, **kwargs):
-        last = self.loss.grads[-1] if self.loss.grads else None
+        last = self._loss._grads[-1] if self._loss._grads else None
         fresh = last is not None and all(
             (g is None) == (p.grad is None) and (g is None or torch.allclose(p.grad, g, rtol=1e-5, atol=1e-7))
-            for p, g in zip(self.loss.params, last))
-        self.steps.append({"loss": self.loss.values[-1] if self.loss.values else None, "fresh_gradients": fresh})
-        return self.optimizer.step(*args, **kwargs)
+            for p, g in zip(self._loss._params, last))
+        self._steps.append({"loss": self._loss._values[-1] if self._loss._values else None, "fresh_gradients": fresh})
+        return self._optimizer.step(*args, **kwargs)
 
     def __getattr__(self, name):
-        return getattr(self.optimizer, name)
+        if name.startswith("_"):  # (before __init__ has set them: never the inner optimizer's)
+            raise AttributeError(name)
+        return getattr(self._optimizer, name)
