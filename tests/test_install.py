@@ -200,14 +200,33 @@ def test_cpu_lock_is_the_lock_without_cuda(target):
 
 # --- against the package index --------------------------------------------------------------------
 
+@pytest.fixture(scope="session")
+def resolved(index):
+    """{(target, lock): pip's report of installing every pin of `lock` on `target`, or the error}: every
+    pair resolved at once (pip spends most of its time waiting on the index)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def resolve(target, lock):
+        try:
+            return pip_dry_run([f"{name}=={version}" for name, version in pins(lock, environment(target)).items()],
+                               target)
+        except AssertionError as error:
+            return error
+    pairs = [(target, lock) for target in TARGETS for lock in (LOCK, LEARNER_LOCK)]
+    with ThreadPoolExecutor(len(pairs)) as pool:
+        return dict(zip(pairs, pool.map(lambda pair: resolve(*pair), pairs)))
+
+
 @pytest.mark.slow  # pip resolves the lock against the index
 @pytest.mark.parametrize("lock", [LOCK, LEARNER_LOCK], ids=["course", "learner"])
 @pytest.mark.parametrize("target", TARGETS)
-def test_lock_installs(index, target, lock):
+def test_lock_installs(resolved, target, lock):
     """The course's lock, and the learner's (the student edition's requirements.txt)."""
     env = environment(target)
     pinned = pins(lock, env)
-    report = pip_dry_run([f"{name}=={version}" for name, version in pinned.items()], target)
+    report = resolved[target, lock]
+    if isinstance(report, AssertionError):
+        raise report
     assert {canonicalize_name(i["metadata"]["name"]): i["metadata"]["version"] for i in report} == pinned
     assert unmet(report, env) == []
 
