@@ -164,6 +164,7 @@ def own_work_guards():
     import torch
     bases = {identity(object), identity(torch.nn.Module), identity(torch.optim.Optimizer)}
     shared = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+    settable = (torch.Tensor, torch.nn.Module)  # not the learner's, but theirs to set on (p.grad = None)
 
     # a class's own MRO and namespace, as type keeps them (what a metaclass says of them is not asked)
     mro_of, dict_of = type.__dict__["__mro__"].__get__, type.__dict__["__dict__"].__get__
@@ -227,6 +228,10 @@ def own_work_guards():
         def __setitem__(self, name, value):
             obj = self.obj
             changes_shared(obj, name)
+            if not (identity(obj) in classes or built_on(kind_of(obj), bases) or isa(obj, settable)):
+                # (a typing alias passes a set on to the library class it stands for: every part shares it)
+                raise AttributeError(f"own work: .{name} may not be set on a {kind_of(obj).__name__}, which is not "
+                                     "yours: set attributes on your objects, tensors and modules")
             if not self.listed:
                 if not mine(obj, name, self.strict) and has(obj, name):  # (a probe's record, a library's state)
                     raise AttributeError(f"own work: .{name} may not be set on a {kind_of(obj).__name__}, which is "

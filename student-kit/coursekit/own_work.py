@@ -90,7 +90,7 @@ _PYTHON_METHODS = [
     "typing.Optional", "typing.List", "typing.Dict", "typing.Tuple", "typing.Iterable", "typing.Iterator",
     "typing.Sequence", "typing.Union", "typing.Callable", "typing.Any",
     ".append", ".extend", ".insert", ".pop", ".get", ".items", ".keys", ".values", ".setdefault", ".update",
-    ".copy", ".clear", ".index", ".count", ".remove", ".format", ".join", ".real", ".imag", ".is_integer",
+    ".copy", ".clear", ".index", ".count", ".remove", ".join", ".real", ".imag", ".is_integer",
 ]
 # Tensor arithmetic, reductions, shapes and creation: functions of torch and methods of tensors.
 _TENSOR_FUNCS = [

@@ -11,6 +11,8 @@ class RecordedLoss:
     """A loss function that records each value it gives, and the gradient that value alone gives `params`."""
 
     def __init__(self, loss_fn, params):
+        if hasattr(self, "_values"):  # set up once: a loop under check may not point it at other parameters
+            raise RuntimeError("a RecordedLoss is set up once")
         self._loss_fn, self._params, self._values, self._grads = loss_fn, list(params), [], []
 
     def __call__(self, *args, **kwargs):
@@ -26,7 +28,18 @@ class RecordedOptimizer:
     """An optimizer that records, at each step(), whether the gradients are those of the last loss alone."""
 
     def __init__(self, optimizer, loss):
-        self._optimizer, self._loss, self._steps = optimizer, loss, []
+        if hasattr(self, "_steps"):  # set up once, like RecordedLoss
+            raise RuntimeError("a RecordedOptimizer is set up once")
+        self._optimizer, self._loss, self._steps, self._closed = optimizer, loss, [], False
+
+    def close(self):
+        """No step, zero_grad or attribute of the inner optimizer after this: the run under check is
+        over (a loop that kept this probe cannot step its optimizer in another check's run)."""
+        self._closed = True
+
+    def _open(self):
+        if self._closed:
+            raise RuntimeError("this optimizer belongs to a run that is over")
 
     @property
     def steps(self):
@@ -34,9 +47,11 @@ class RecordedOptimizer:
         return [dict(step) for step in self._steps]
 
     def zero_grad(self, *args, **kwargs):
+        self._open()
         return self._optimizer.zero_grad(*args, **kwargs)
 
     def step(self, *args, **kwargs):
+        self._open()
         last = self._loss._grads[-1] if self._loss._grads else None
         fresh = last is not None and all(
             (g is None) == (p.grad is None) and (g is None or torch.allclose(p.grad, g, rtol=1e-5, atol=1e-7))
@@ -47,4 +62,5 @@ class RecordedOptimizer:
     def __getattr__(self, name):
         if name.startswith("_"):  # (before __init__ has set them: never the inner optimizer's)
             raise AttributeError(name)
+        self._open()
         return getattr(self._optimizer, name)
