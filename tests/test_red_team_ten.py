@@ -378,30 +378,12 @@ MNIST_LABELS = UNLOCK.replace("self.mro = ", "self.test_data = self.tensors = se
 
 def _ipython_like_kernel(assignment, learner_code, monkeypatch):
     """kit.judged.fake_kernel, with the namespace the module __main__'s, as in IPython."""
-    import os
     import sys
     import types
-    from unittest import mock
 
-    from coursekit.reading import python_text
-    from grader import kernel_side
     main = types.ModuleType("__main__")
     monkeypatch.setitem(sys.modules, "__main__", main)
-    ns = main.__dict__
-    for cell in cells(assignment):
-        if cell.cell_type == "code" and not is_test(cell) and "nbgrader" in cell.metadata:
-            try:
-                with mock.patch.dict(os.environ, NBGRADER_EXECUTION="autograde"):
-                    exec(python_text(cell.source), ns)
-            except NotImplementedError:
-                pass
-    shell = types.SimpleNamespace(user_ns=ns)
-    module = types.ModuleType("kernel")
-    exec(compile(open(kernel_side.__file__).read(), "kernel", "exec"), module.__dict__)
-    module.get_ipython = lambda: shell
-    module.install_guards(ns)
-    exec(learner_code, ns)
-    return module.serve
+    return fake_kernel(assignment, learner_code=learner_code, ns=main.__dict__)[0]
 
 
 def test_the_test_labels_in_the_kernel_answer_the_accuracy_check(monkeypatch):

@@ -25,11 +25,11 @@ def is_test(cell):
     return bool(meta.get("grade") and not meta.get("solution")) and cell.cell_type == "code"
 
 
-def fake_kernel(assignment, release=False, learner_code=""):
-    """The learner's kernel, played here: every cell but the tests run in a namespace (then
-    `learner_code`, a cell of the learner's own); returns the `request` function the judge sends its
-    JSON to, and the list of what was sent."""
-    ns = {}
+def fake_kernel(assignment, release=False, learner_code="", ns=None):
+    """The learner's kernel, played here: every cell but the tests run in a namespace (`ns`, or a new
+    one; then `learner_code`, a cell of the learner's own); returns the `request` function the judge
+    sends its JSON to, and the list of what was sent."""
+    ns = {} if ns is None else ns
     for cell in cells(assignment, release):
         free = "nbgrader" not in cell.metadata  # the learner's own cells: timing, comparisons (not graded)
         if cell.cell_type == "code" and not is_test(cell) and not free:
