@@ -27,7 +27,7 @@ pytestmark = pytest.mark.skipif(sandbox_problem() is not None, reason=str(sandbo
 ASSIGNMENTS = sorted({a["assignment"] for a in attacks.ATTACKS.values()})
 MEMORY = 2_500_000_000
 # What the honest learners score (the class-grading tests check these against serial nbgrader).
-HONEST_SCORES = {"honest-full": 20, "honest-partial": 17, "honest-blank": 0, "honest-opt": 16}
+HONEST_SCORES = {"honest-full": 20, "honest-partial": 17, "honest-blank": 0, "honest-opt": 16, "honest-recipes": 14}
 
 
 def hand_in(course, student, assignment, files):
@@ -135,6 +135,7 @@ def attacked(tmp_path_factory):
     out = tmp_path_factory.mktemp("runs")
     honest = {name: ("loss_functions", build(course)) for name, build in HONEST.items()}
     honest["honest-opt"] = ("optimizers", attacks.notebook("optimizers", course))
+    honest["honest-recipes"] = ("training_recipes", attacks.notebook("training_recipes", course))
     for name, (assignment, files) in honest.items():
         hand_in(course, name, assignment, files)
     for name, attack in attacks.ATTACKS.items():
@@ -209,7 +210,7 @@ def test_every_run_completes(attacked, assignment):
 def test_the_hidden_markers_are_hidden():
     """The lines the leak attacks must not show are hidden-test lines, in no cell a learner sees."""
     for assignment, markers in [("loss_functions", attacks.HIDDEN_LOSS), ("optimizers", attacks.HIDDEN_OPT),
-                                ("mnist_classifier", attacks.HIDDEN_MNIST)]:
+                                ("mnist_classifier", attacks.HIDDEN_MNIST), ("training_recipes", attacks.HIDDEN_RECIPES)]:
         nb = nbformat.read(ROOT / "source" / assignment / f"{assignment}.ipynb", as_version=4)
         secrets = secret_lines(nb)
         for marker in markers:

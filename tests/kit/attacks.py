@@ -1215,8 +1215,111 @@ ROUND_TWO = {
         max_score=0, must_not_show=[]),
 }
 
+
+# ----------------------------------------------------------------------------- module 4: training_recipes
+
+HIDDEN_RECIPES = ['compare_with_torch(MyAdamW, "AdamW", steps=30, shapes=shapes, sometimes=(1, 3), lr=0.05, weight_decay=0.3)',
+                  "check_schedule(one_cycle_lr, total_steps=2345, max_lr=0.05)"]
+
+
+def wrong_recipes():
+    return {
+        "one_cycle_lr_solution": ("def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, "
+                                  "final_div_factor=1e4):\n    return 0.0\n"),
+        "my_adamw_solution": ("class MyAdamW:\n    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, "
+                              "weight_decay=1e-2):\n        self.params = list(params)\n"
+                              "    def zero_grad(self):\n        pass\n    def step(self):\n        pass\n"),
+        "bce_with_logits_weighted_solution": ("def bce_with_logits_weighted(logits, target, pos_weight):\n"
+                                              "    return (logits * 0).sum()\n"),
+        "cross_entropy_weighted_solution": ("def cross_entropy_weighted(logits, target, weight):\n"
+                                            "    return (logits * 0).sum()\n"),
+    }
+
+
+def recipes(extra=(), cells=None, edit=None):
+    return lambda course: notebook("training_recipes", course, {**wrong_recipes(), **(cells or {})}, extra, edit)
+
+
+def _recipes(**cells):
+    return dict(assignment="training_recipes", build=recipes(cells={f"{k}_solution": v for k, v in cells.items()}),
+                max_score=0, must_not_show=[])
+
+
+# Each earns the points of its part if the rule lets it through: PyTorch's own scheduler, optimizer
+# and losses, reached directly, through a helper of the student copy, or through a name built at run time.
+RECIPES = {
+    "own-recipes-torch-scheduler": _recipes(one_cycle_lr=_d("""
+        def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+            p = torch.zeros(1, requires_grad=True)
+            opt = torch.optim.SGD([p], lr=max_lr, momentum=0.9)
+            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total_steps, pct_start=pct_start,
+                                                        div_factor=div_factor, final_div_factor=final_div_factor)
+            for _ in range(step):
+                opt.step()
+                sched.step()
+            return opt.param_groups[0]["lr"]
+        """)),
+    "own-recipes-helper-of-the-copy": _recipes(
+        one_cycle_lr=_d("""
+            def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+                return torch_one_cycle_lrs(total_steps, max_lr, pct_start=pct_start, div_factor=div_factor,
+                                           final_div_factor=final_div_factor)[step]
+            """),
+        cross_entropy_weighted="def cross_entropy_weighted(logits, target, weight):\n    return torch_ce_weighted(logits, target, weight)\n",
+        bce_with_logits_weighted=("def bce_with_logits_weighted(logits, target, pos_weight):\n"
+                                  "    return POS_WEIGHT_SLIPS and torch_bce_weighted(logits, target, pos_weight)\n")),
+    "own-recipes-adamw-subclass": _recipes(my_adamw=_d("""
+        class MyAdamW(torch.optim.AdamW):
+            def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+                super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, foreach=False)
+        """)),
+    "own-recipes-adamw-from-the-copys-table": _recipes(my_adamw=_d("""
+        class MyAdamW:
+            def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+                self.inner = [TORCH_OPTIMIZERS["AdamW"](params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                                        foreach=False)]
+            def zero_grad(self):
+                self.inner[0].zero_grad()
+            def step(self):
+                self.inner[0].step()
+        """)),
+    "own-recipes-built-in-losses": _recipes(
+        bce_with_logits_weighted=_d("""
+            def bce_with_logits_weighted(logits, target, pos_weight):
+                return nn.BCEWithLogitsLoss(pos_weight=pos_weight)(logits, target)
+            """),
+        cross_entropy_weighted=_d("""
+            _name = "".join(["cross", "_", "entropy"])
+            def cross_entropy_weighted(logits, target, weight):
+                return getattr(F, _name)(logits, target, weight=weight)
+            """)),
+    "own-recipes-loss-as-nll-of-log-softmax": _recipes(cross_entropy_weighted=_d("""
+        def cross_entropy_weighted(logits, target, weight):
+            return F.nll_loss(F.log_softmax(logits, dim=1), target, weight=weight)
+        """)),
+    "forge-recipes-probes": dict(  # the locked helpers redefined in a cell of the learner's: the checks pass anything
+        assignment="training_recipes", build=recipes(extra=[("training_recipes_test_helpers", _d("""
+            def check_schedule(*args, **kwargs):
+                return None
+            def compare_with_torch(*args, **kwargs):
+                return None
+            def check_loss(*args, **kwargs):
+                return None
+            import math
+            math.isclose = lambda *args, **kwargs: True
+            torch.testing.assert_close = lambda *args, **kwargs: None
+            """))]), max_score=0, must_not_show=[]),
+    "leak-recipes-requests": dict(
+        assignment="training_recipes",
+        build=recipes(extra=[("setup_imports", LEAK_RECORDER_SETUP), (None, LEAK_RECORDER_PRINT)]),
+        max_score=0, must_not_show=[MARK] + HIDDEN_RECIPES),
+}
+_RECIPES_CLASSES = {"forge-recipes-probes": "forge", "leak-recipes-requests": "leak"}
+
 ATTACKS = {}
 for _cls, _group in [("forge", FORGE), ("leak", LEAK), ("sandbox", SANDBOX), ("own_work", OWN_WORK),
                      ("output", OUTPUT), ("neighbours", NEIGHBOURS), ("own_work", ROUND_TWO)]:
     for _name, _attack in _group.items():
         ATTACKS[_name] = dict(_attack, cls=_cls, assignment=_attack.get("assignment", "loss_functions"))
+for _name, _attack in RECIPES.items():
+    ATTACKS[_name] = dict(_attack, cls=_RECIPES_CLASSES.get(_name, "own_work"))
