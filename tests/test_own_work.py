@@ -321,7 +321,7 @@ BOX = Box()
 
 def l1_loss(pred, target):
     return BOX.run(pred, target)
-''', (("scratch", "def fill(box):\n    box.run = F.l1_loss\n\nfill(BOX)\n"),), "l1_loss", "uses .run"),
+''', (("scratch", "def fill(box):\n    box.run = F.l1_loss\n\nfill(BOX)\n"),), "l1_loss", "torch.nn.functional.l1_loss"),
     ("attribute_of_the_class", O, "my_sgd_solution", "class MySGD:\n    pass\n",
      (("scratch", "MySGD.step = torch.optim.SGD.step\nMySGD.__init__ = torch.optim.SGD.__init__\n"),), "MySGD",
      "torch.optim.SGD"),
@@ -338,6 +338,11 @@ def l1_loss(pred, target):
      "    return LOSSES['h'](pred, target, delta)\n", (), "huber_loss", "torch.nn.functional.huber_loss"),
     ("metaclass", O, "my_sgd_solution", "class MySGD(metaclass=type(torch.optim.SGD)):\n    pass\n", (), "MySGD",
      "torch.optim.SGD"),
+    # a table that another cell fills through an alias: the alias lets the table go, so it is part of
+    # the code of every function that reads the table
+    ("table_filled_through_an_alias", A, "mse_loss_solution",
+     "IMPLS = []\n\ndef mse_loss(pred, target):\n    return IMPLS[0](pred, target)\n",
+     (("scratch", "alias = IMPLS\nalias.append(F.mse_loss)\n"),), "mse_loss", "torch.nn.functional.mse_loss"),
     ("private_attribute", O, "my_sgd_solution", '''class MySGD:
     def __init__(self, params, lr, momentum=0.0):
         self.params = list(params)
@@ -427,9 +432,6 @@ SCRATCH_ATTACKS = [
     ("walrus", A, "cross_entropy_solution",
      "LOSS_PARTS = {}\n\ndef cross_entropy(logits, target):\n    return LOSS_PARTS['ce'](logits, target)\n",
      "(d := LOSS_PARTS)['ce'] = F.cross_entropy\n", "F.cross_entropy"),
-    ("table_filled_through_an_alias", A, "mse_loss_solution",
-     "IMPLS = []\n\ndef mse_loss(pred, target):\n    return IMPLS[0](pred, target)\n",
-     "alias = IMPLS\nalias.append(F.mse_loss)\n", "F.mse_loss"),
     ("setattr_on_the_class", O, "my_sgd_solution",
      "class MySGD:\n    def __init__(self, params, lr, momentum=0.0):\n        self.params = list(params)\n",
      "setattr(MySGD, 'step', torch.optim.SGD.step)\n", "torch.optim.SGD.step"),
@@ -1129,3 +1131,51 @@ def test_the_kernel_installs_the_guards_under_the_names_the_rewritten_code_calls
     kernel_side.install_guards(ns)
     assert set(ns) == {GUARD, GUARD_CLASS}
     assert f"module.install_guards(get_ipython().user_ns)" in kernel_side.install_code()
+
+
+# ----------------------------------------------------------------------------------------------
+# The alias case: a table that a part with a wider list (train: @training) fills and a part with a
+# narrower one (MySGD: @python, @tensor) reads. Whatever road the value takes from the table's name to
+# the store (an alias, a helper's argument, a list holding it, a loop, a default, an attribute of an
+# object), the statement that lets the table go is part of MySGD's code, checked against its list.
+_ALIAS_TRAIN = """{pre}
+def train(model, inputs, targets, loss_fn, optimizer, epochs):
+{body}
+    losses = []
+    for _ in range(epochs):
+        loss = loss_fn(model(inputs), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+"""
+_ALIAS_SGD = ("TABLE = {}\n\n\nclass MySGD:\n    def __init__(self, params, lr, momentum=0.0):\n"
+              "        self.params = list(params)\n\n    def zero_grad(self):\n        pass\n\n"
+              "    def step(self):\n        TABLE['x'](self.params[0])\n")
+_PUT = "lambda t: t.backward()"
+ALIAS_ROADS = {
+    "direct": ("", f"    TABLE['x'] = {_PUT}"),
+    "local_alias": ("", f"    view = TABLE\n    view['x'] = {_PUT}"),
+    "tuple_alias": ("", f"    view, other = TABLE, 1\n    view['x'] = {_PUT}"),
+    "walrus": ("", f"    (view := TABLE)['x'] = {_PUT}"),
+    "helper_argument": (f"def fill(d):\n    d['x'] = {_PUT}\n", "    fill(TABLE)"),
+    "module_alias": ("VIEW = TABLE\n", f"    VIEW['x'] = {_PUT}"),
+    "in_a_list": ("", f"    box = [TABLE]\n    box[0]['x'] = {_PUT}"),
+    "loop_item": ("", f"    for view in [TABLE]:\n        view['x'] = {_PUT}"),
+    "default": ("", f"    def put(d=TABLE):\n        d['x'] = {_PUT}\n    put()"),
+    "unbound_method": ("", f"    dict.setdefault(TABLE, 'x', {_PUT})"),
+    "alias_method": ("", f"    view = TABLE\n    view.update(x={_PUT})"),
+    "object_attribute": ("class Box:\n    pass\n\n\nBOX = Box()\nBOX.t = TABLE\n", f"    BOX.t['x'] = {_PUT}"),
+    "part_of_a_table": ("", f"    inner = TABLE.setdefault('inner', {{}})\n    inner['x'] = {_PUT}"),
+}
+
+
+@pytest.mark.parametrize("road", sorted(ALIAS_ROADS))
+def test_a_table_filled_by_a_wider_part_is_checked_against_the_narrower_parts_list(road):
+    pre, body = ALIAS_ROADS[road]
+    cells = [(n, _ALIAS_SGD if n == "my_sgd_solution" else s)
+             for n, s in replaced(O, "train_solution", _ALIAS_TRAIN.format(pre=pre, body=body))]
+    found = check(O, cells)
+    assert "MySGD" in found and any("uses .backward" in r for r in found["MySGD"]), found
+    assert "train" not in found, found  # train's own list allows what it does

@@ -185,6 +185,10 @@ class Unit:
         self.node, self.cell, self.lines = node, cell, lines
         self.binds, self.changes, self.reads = set(), set(), set()
         self.effects = set()  # globals a def binds or changes when it is called
+        # globals whose object (or a part of it) this statement lets go as a value, at the top level or
+        # in a def: an alias, an argument, an element, a default, a return value (_Names._escapes)
+        self.escapes, self.escapes_in_def = set(), set()
+        self.lets_go = set()  # the learner's values a def lets go (Program fills it)
         self.first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         self.last = getattr(node, "end_lineno", None) or node.lineno
         _Names(self).visit_top(node)
@@ -197,6 +201,18 @@ class Unit:
 
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+def _constant(node):
+    """Whether an expression is a constant that no alias can change (a number, a string, a tuple of them)."""
+    if isinstance(node, ast.UnaryOp):
+        return _constant(node.operand)
+    if isinstance(node, ast.Tuple):
+        return all(_constant(e) for e in node.elts)
+    return isinstance(node, ast.Constant)
+
+
+# Built-ins that read what they are given and hand none of it back: a global passed to one is not let go.
+READING_BUILTINS = {"len", "isinstance", "int", "float", "str", "bool", "abs", "round", "repr", "print", "hash",
+                    "id", "callable", "hasattr", "range", "format"}
 
 
 def _outside(node):
@@ -257,6 +273,7 @@ class _Names(_Scoped):
         self.globals = []  # names declared global in them
 
     def visit_top(self, node):
+        self.parents = {child: parent for parent in ast.walk(node) for child in ast.iter_child_nodes(parent)}
         self.visit(node)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             self.unit.binds.add(node.name)
@@ -280,10 +297,36 @@ class _Names(_Scoped):
             return
         if isinstance(node.ctx, ast.Load):
             self.unit.reads.add(node.id)
+            chain = self._escapes(node)
+            if chain:
+                (self.unit.escapes_in_def if self.scopes else self.unit.escapes).add((node.id, chain))
         elif not self.scopes:
             self.unit.binds.add(node.id)
         else:
             self.unit.effects.add(node.id)  # a `global` name a function binds
+
+    def _escapes(self, node):
+        """Whether the object a global names, or a part of it (`G`, `G["k"]`, `G.a`), leaves this
+        expression as a value that other code may change (an alias, an argument, an element of a new
+        container, a default, a loop's item, a return value): "name" for the name itself, "part" for
+        a part of it, "" when it is only read (called, compared, computed with, indexed by, printed)."""
+        top = node
+        while isinstance(self.parents.get(top), (ast.Attribute, ast.Subscript)) and self.parents[top].value is top:
+            top = self.parents[top]
+        parent = self.parents.get(top)
+        if isinstance(top.ctx if hasattr(top, "ctx") else ast.Load(), (ast.Store, ast.Del)):
+            return ""  # a store into it: a change, which _targets records
+        if isinstance(parent, ast.Call) and (parent.func is top or (
+                isinstance(parent.func, ast.Name) and parent.func.id in READING_BUILTINS)):
+            return ""
+        if isinstance(parent, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.FormattedValue, ast.Expr, ast.Assert,
+                               ast.If, ast.While, ast.IfExp)) and not (isinstance(parent, ast.IfExp) and parent.test is not top):
+            return ""
+        if isinstance(parent, ast.Subscript) and parent.slice is top:
+            return ""
+        if isinstance(parent, ast.Attribute):  # (a method of the part read: its call is a change, visit_Call)
+            return ""
+        return "name" if top is node else "part"
 
     def _capture(self, node):  # a match pattern's capture binds a name
         for name in captures(node):
@@ -447,6 +490,20 @@ class Program:
         # whatever binds it: `x: T`, `if False: x = 0`, `for x in []` bind nothing, and a def of that
         # name can be deleted again (`_own`)
         self.own = set().union(*(u.binds for u in self.units)) if self.units else set()
+        # A value of the learner's that a statement lets go (`view = TABLE`, `fill(TABLE)`, `[TABLE]`) may
+        # be changed through what it went to: that statement counts as changing it, so the code of every
+        # graded function that reads it includes that statement, checked against that function's list.
+        # (A def's or class's own name let go is the function or class itself, which only its own code
+        # makes; a part of one, `Class.table`, is let go like any value.)
+        # A def that lets one go changes it only when it runs, as part of the code that reads it: its
+        # callers are not made part of that code for it (they are when it binds or changes a global).
+        made = {u.node.name for u in self.units if isinstance(u.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        valued = set().union(*(u.binds for u in self.units if u.node.__class__ not in (
+            ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef) and not (
+            isinstance(u.node, ast.Assign) and _constant(u.node.value)))) if self.units else set()
+        for u in self.units:
+            u.changes |= {name for name, how in u.escapes if name in valued or (how == "part" and name in made)}
+            u.lets_go = {name for name, how in u.escapes_in_def if name in valued or (how == "part" and name in made)}
         for u in self.units:  # a module is not the learner's object to change (the check reports a change of one)
             u.changes -= set(self.modules)
             u.effects -= set(self.modules)
@@ -459,7 +516,7 @@ class Program:
         while changed:
             changed = False
             for i, u in enumerate(self.units):
-                if i in done or not ((u.binds | u.changes | u.effects) & names or u.reads & called):
+                if i in done or not ((u.binds | u.changes | u.effects | u.lets_go) & names or u.reads & called):
                     continue
                 done.add(i)
                 changed = True
