@@ -115,6 +115,45 @@ def decode(data, depth=0, learner=None):
 
 
 KEPT = {}  # the locked cells' objects, as they were right after each locked cell ran
+# The kept helpers' own globals: the locked cells' names as kept and Python's built-ins as they were
+# before any learner cell ran. What a helper calls by name (`isinstance`, `getattr`, another helper) it
+# finds here, whatever the learner's namespace binds to that name later.
+PRIVATE = {}
+
+
+def pinned(value, ns, depth=0):
+    """`value`, a locked cell's object, made to find its globals in PRIVATE, not in the learner's
+    namespace `ns`: a function is copied onto PRIVATE; a class's methods (and properties, static and
+    class methods) are, in place; so are functions that such a function holds in its closure (a
+    decorator's wrapped function)."""
+    import types
+    if depth > 4:
+        return value
+    if type(value) is types.FunctionType:
+        for cell in value.__closure__ or ():
+            try:
+                inner = cell.cell_contents
+            except ValueError:  # (an empty cell)
+                continue
+            if type(inner) is types.FunctionType and inner is not value:
+                cell.cell_contents = pinned(inner, ns, depth + 1)
+        if value.__globals__ is not ns:
+            return value
+        copy = types.FunctionType(value.__code__, PRIVATE, value.__name__, value.__defaults__, value.__closure__)
+        copy.__kwdefaults__, copy.__qualname__, copy.__doc__ = value.__kwdefaults__, value.__qualname__, value.__doc__
+        copy.__module__, copy.__annotations__ = value.__module__, value.__annotations__
+        copy.__dict__.update(value.__dict__)
+        return copy
+    if isinstance(value, type) and getattr(value, "__module__", None) == "__main__":
+        for key, member in list(vars(value).items()):
+            if type(member) is types.FunctionType:
+                setattr(value, key, pinned(member, ns, depth + 1))
+            elif type(member) in (staticmethod, classmethod):
+                setattr(value, key, type(member)(pinned(member.__func__, ns, depth + 1)))
+            elif type(member) is property:
+                setattr(value, key, property(*(pinned(f, ns, depth + 1) if f else None
+                                               for f in (member.fget, member.fset, member.fdel)), member.__doc__))
+    return value
 
 
 def serve(request):
@@ -129,7 +168,12 @@ def serve(request):
     try:
         req = json.loads(request)
         if req["op"] == "keep":
-            KEPT.update({name: ns[name] for name in req["names"] if name in ns})
+            if "__builtins__" not in PRIVATE:
+                import builtins
+                PRIVATE["__builtins__"] = dict(vars(builtins))
+            for name in req["names"]:
+                if name in ns:
+                    KEPT[name] = PRIVATE[name] = pinned(ns[name], ns)
             return json.dumps({"ok": None})
         if req["op"] == "resolve":
             answer = {}

@@ -1314,6 +1314,32 @@ RECIPES = {
         build=recipes(extra=[("setup_imports", LEAK_RECORDER_SETUP), (None, LEAK_RECORDER_PRINT)]),
         max_score=0, must_not_show=[MARK] + HIDDEN_RECIPES),
 }
+# Red-team round thirteen, graded in a class: an optimizer that is a string naming torch's (the checks'
+# helpers took "yours, or the name of a torch.optim class"), with `isinstance` rebound in the kernel to
+# blind the helpers' look for a torch optimizer (the helpers now find their globals where the learner's
+# cells cannot rebind them, and take only a plain str as a name).
+NAMED_BY_A_STRING = _d("""
+    CHECK = [isinstance]
+
+
+    class Name(str):
+        def __call__(self, *args, **kwargs):
+            return None
+
+
+    def sees(value, kinds):
+        if getattr(kinds, "__name__", "") == "Optimizer":
+            return False
+        return CHECK[0](value, kinds)
+
+
+    """)
+RECIPES["own-recipes-adamw-named-by-a-string"] = _recipes(
+    my_adamw=NAMED_BY_A_STRING + 'MyAdamW, isinstance = Name("AdamW"), sees\n')
+RECIPES["own-optimizers-named-by-strings"] = dict(
+    assignment="optimizers", max_score=0, must_not_show=[], build=optimizers(cells={
+        "my_sgd_solution": NAMED_BY_A_STRING + 'MySGD, isinstance = Name("SGD"), sees\n',
+        "my_adam_solution": 'MyAdam = Name("Adam")\n', "my_rmsprop_solution": 'MyRMSprop = Name("RMSprop")\n'}))
 _RECIPES_CLASSES = {"forge-recipes-probes": "forge", "leak-recipes-requests": "leak"}
 
 ATTACKS = {}
@@ -1322,4 +1348,4 @@ for _cls, _group in [("forge", FORGE), ("leak", LEAK), ("sandbox", SANDBOX), ("o
     for _name, _attack in _group.items():
         ATTACKS[_name] = dict(_attack, cls=_cls, assignment=_attack.get("assignment", "loss_functions"))
 for _name, _attack in RECIPES.items():
-    ATTACKS[_name] = dict(_attack, cls=_RECIPES_CLASSES.get(_name, "own_work"))
+    ATTACKS[_name] = dict(_attack, cls=_RECIPES_CLASSES.get(_name, "own_work"), assignment=_attack["assignment"])

@@ -1,16 +1,18 @@
 """The judge (grader/judge.py) on a real assignment with the learner's kernel played by a namespace
 in this process, answering through grader/kernel_side.py's `serve`: quick to run for many seeds,
 with nothing of nbgrader or Jupyter in the way (tests/test_judge.py, bench/check_seeds.py)."""
+import json
 import os
 import types
 from unittest import mock
 
 import nbformat
 
-from coursekit.reading import python_text
+from coursekit.reading import module_level_names, python_text, read_cell
 from grader import kernel_side
 from grader.course import ROOT, references
 from grader.judge import Judge
+from grader.notebook import is_locked
 
 SLOW_CELLS = {"test_mnist_accuracy"}  # two epochs of MNIST: the class-grading tests run it
 
@@ -43,6 +45,9 @@ def fake_kernel(assignment, release=False, learner_code="", ns=None):
     exec(compile(open(kernel_side.__file__).read(), "kernel", "exec"), module.__dict__)
     module.get_ipython = lambda: shell
     module.install_guards(ns)  # as grader/kernel_side.py's install_code, before the learner's code
+    locked = [c for c in cells(assignment, release) if c.cell_type == "code" and not is_test(c) and is_locked(c)]
+    names = sorted(set().union(*(module_level_names(read_cell(c.source)[0]) for c in locked)))
+    module.serve(json.dumps({"op": "keep", "names": names}))  # as grader/execute.py after each locked cell
     exec(learner_code, ns)
     sent = []
 
