@@ -77,21 +77,7 @@ def _refused(assignment, cells_, names, checks):
 # ----------------------------------------------------------------------------------------------
 # 1. A graded optimizer that is the name of torch's, and `isinstance` rebound in the kernel.
 
-SEES = '''CHECK = [isinstance]
-
-
-class Name(str):
-    def __call__(self, *args, **kwargs):
-        return None
-
-
-def sees(value, kinds):
-    if getattr(kinds, "__name__", "") == "Optimizer":
-        return False
-    return CHECK[0](value, kinds)
-
-
-'''
+from kit.attacks import NAMED_BY_A_STRING as SEES  # (the round's helper, kept where the class-graded attacks use it too)
 
 OPTIMIZER_NAMES = {"my_sgd_solution": SEES + 'MySGD, isinstance = Name("SGD"), sees\n',
                    "my_adam_solution": 'MyAdam = Name("Adam")\n', "my_rmsprop_solution": 'MyRMSprop = Name("RMSprop")\n'}
