@@ -189,6 +189,10 @@ class Unit:
         # in a def: an alias, an argument, an element, a default, a return value (_Names._escapes)
         self.escapes, self.escapes_in_def = set(), set()
         self.lets_go = set()  # the learner's values a def lets go (Program fills it)
+        self.hands_out = set()  # globals a def returns or yields (in a container or not): its callers get them
+        # learner globals whose call's result this statement stores into or changes (`keep()["k"] = v`,
+        # `Box().store[k] = v`, `d = make(); d[k] = v`): what a call hands back may be their state
+        self.call_changes, self.call_effects = set(), set()
         self.first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
         self.last = getattr(node, "end_lineno", None) or node.lineno
         _Names(self).visit_top(node)
@@ -271,6 +275,7 @@ class _Names(_Scoped):
         self.unit = unit
         self.scopes = []  # (node, local names) of the enclosing functions, classes and comprehensions
         self.globals = []  # names declared global in them
+        self.derived = []  # {local name: the learner's global whose call made its value} of each of them
 
     def visit_top(self, node):
         self.parents = {child: parent for parent in ast.walk(node) for child in ast.iter_child_nodes(parent)}
@@ -285,12 +290,14 @@ class _Names(_Scoped):
         (self.unit.effects if self.scopes else self.unit.changes).add(name)
 
     def _scope(self, node, children):
+        self.derived.append({})
         self.scopes.append((node, _local_names(node)))
         self.globals.append({n for sub in ast.walk(node) if isinstance(sub, ast.Global) for n in sub.names})
         for child in children:
             self.visit(child)
         self.unit.effects |= self.globals.pop()
         self.scopes.pop()
+        self.derived.pop()
 
     def visit_Name(self, node):
         if self._local(node.id):
@@ -300,6 +307,8 @@ class _Names(_Scoped):
             chain = self._escapes(node)
             if chain:
                 (self.unit.escapes_in_def if self.scopes else self.unit.escapes).add((node.id, chain))
+                if self.scopes and self._handed_out(node):
+                    self.unit.hands_out.add(node.id)
         elif not self.scopes:
             self.unit.binds.add(node.id)
         else:
@@ -328,6 +337,62 @@ class _Names(_Scoped):
             return ""
         return "name" if top is node else "part"
 
+    def _handed_out(self, node):
+        """Whether the value at `node` leaves its function as what it returns or yields (in a container,
+        a call's argument, a conditional or not)."""
+        while True:
+            parent = self.parents.get(node)
+            if isinstance(parent, (ast.Return, ast.Yield, ast.YieldFrom)) or (
+                    isinstance(parent, ast.Lambda) and parent.body is node):
+                return True
+            if isinstance(parent, ast.Call) and parent.func is node:  # (what the call returns is not it)
+                return False
+            if not isinstance(parent, (ast.Attribute, ast.Subscript, ast.Starred, ast.List, ast.Tuple, ast.Set,
+                                       ast.Dict, ast.IfExp, ast.BoolOp, ast.Call, ast.keyword, ast.NamedExpr,
+                                       *_COMPREHENSIONS)):
+                return False
+            node = parent
+
+    def _made_by(self, node):
+        """(the global whose call made the object at `node`, the first thing read of what the call
+        returned: an attribute's name, "[]" for an item, None for the result itself), for `f()["k"]`,
+        `Box().store`, `obj.method()`, or a local bound to one of these; None if no call made it, or
+        if a second call did (`f(x).detach()`, `keep().get("k")`: what a method returns is taken as new)."""
+        first, called = None, False
+        while True:
+            if isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+                first = node.attr if isinstance(node, ast.Attribute) else "[]" if isinstance(node, ast.Subscript) else first
+                node = node.value
+            elif isinstance(node, ast.Call):
+                if called:  # what a method of the result returns (`f(x).detach()`): a new object
+                    return None
+                node, called, first, last_first = node.func, True, None, first
+            else:
+                break
+        if not isinstance(node, ast.Name):
+            return None
+        if self._local(node.id):
+            made = next((d[node.id] for d in reversed(self.derived) if node.id in d), None)
+            return made and (made[0], made[1] if made[1] is not None else first)
+        return (node.id, last_first) if called else None
+
+    def _call_changed(self, node, store):
+        made = self._made_by(node)
+        if made:
+            (self.unit.call_effects if self.scopes else self.unit.call_changes).add((*made, store))
+
+    def _derive(self, target, value):  # a local bound to what a call of a learner's global made
+        if self.scopes and isinstance(target, ast.Name) and self._local(target.id):
+            made = self._made_by(value)
+            if made:
+                self.derived[-1][target.id] = made
+
+    def visit_For(self, node):
+        self._derive(node.target, node.iter)
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_For
+
     def _capture(self, node):  # a match pattern's capture binds a name
         for name in captures(node):
             if not self._local(name):
@@ -344,11 +409,16 @@ class _Names(_Scoped):
     def _targets(self, targets):
         for target in targets:
             for t in ast.walk(target):
-                if isinstance(t, (ast.Attribute, ast.Subscript)) and self._root(t):
-                    self._changed(self._root(t))
+                if isinstance(t, (ast.Attribute, ast.Subscript)):
+                    if self._root(t):
+                        self._changed(self._root(t))
+                    else:
+                        self._call_changed(t, True)
 
     def visit_Assign(self, node):
         self._targets(node.targets)
+        for target in node.targets:
+            self._derive(target, node.value)
         self.generic_visit(node)
 
     def visit_AugAssign(self, node):
@@ -366,8 +436,11 @@ class _Names(_Scoped):
         self.generic_visit(node)
 
     def visit_Call(self, node):
-        if isinstance(node.func, ast.Attribute) and self._root(node.func.value):  # a method may change its object
-            self._changed(self._root(node.func.value))
+        if isinstance(node.func, ast.Attribute):  # a method may change its object
+            if self._root(node.func.value):
+                self._changed(self._root(node.func.value))
+            else:
+                self._call_changed(node.func.value, False)
         self.generic_visit(node)
 
     def visit_Import(self, node):
@@ -498,12 +571,24 @@ class Program:
         # A def that lets one go changes it only when it runs, as part of the code that reads it: its
         # callers are not made part of that code for it (they are when it binds or changes a global).
         made = {u.node.name for u in self.units if isinstance(u.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        # What a call hands back may be state of the learner's that every caller shares (a def's default
+        # or closure, a table it returns): a store into it (`keep()["k"] = v`) or a method of a part of it
+        # (`keep()["k"].append(v)`) changes that def (a method of the result itself, `loss_fn(a, b).item()`,
+        # is how results are used). A class's call makes a fresh instance: only what its class body keeps
+        # for all of them (`store = {}`) is shared.
+        class_level = {u.node.name: _local_names(u.node) for u in self.units if isinstance(u.node, ast.ClassDef)}
+
+        def shared(calls):
+            return {name for name, first, store in calls if name in self.own and (
+                first in class_level[name] if name in class_level else store or first is not None)}
         valued = set().union(*(u.binds for u in self.units if u.node.__class__ not in (
             ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef) and not (
             isinstance(u.node, ast.Assign) and _constant(u.node.value)))) if self.units else set()
         for u in self.units:
             u.changes |= {name for name, how in u.escapes if name in valued or (how == "part" and name in made)}
-            u.lets_go = {name for name, how in u.escapes_in_def if name in valued or (how == "part" and name in made)}
+            u.lets_go = {name for name, _ in u.escapes_in_def if name in valued | made} | shared(u.call_effects)
+            u.changes |= shared(u.call_changes)
+            u.hands_out &= valued | made
         for u in self.units:  # a module is not the learner's object to change (the check reports a change of one)
             u.changes -= set(self.modules)
             u.effects -= set(self.modules)
@@ -521,7 +606,7 @@ class Program:
                 done.add(i)
                 changed = True
                 names |= u.reads | u.binds | u.changes
-                if u.effects & names:
+                if (u.effects | u.hands_out) & names:
                     called |= u.binds
         return [self.units[i] for i in sorted(done)]
 

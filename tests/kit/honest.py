@@ -1801,6 +1801,21 @@ SCRATCH = {
         ax.set_xlabel("error")
         ax.legend()
         plt.close(fig)
+                '''), _src('''
+        # my losses used the way a result is used: backward, item, a helper that compares with the built-in
+        a = torch.randn(4, 3, requires_grad=True)
+        b = torch.randn(4, 3)
+        mse_loss(a, b).backward()
+        print(a.grad.norm(), l1_loss(a, b).item(), huber_loss(a, b).detach().numpy())
+        TARGETS = {"zeros": torch.zeros(4, 3), "ones": torch.ones(4, 3)}
+
+
+        def compare(name):
+            mine, theirs = mse_loss(a, TARGETS[name]), F.mse_loss(a, TARGETS[name])
+            return torch.allclose(mine, theirs)
+
+
+        print({name: compare(name) for name in list(TARGETS)})
         '''),
     ],
     "optimizers": [_src('''
@@ -1861,6 +1876,23 @@ SCRATCH = {
         plt.yscale("log")
         plt.legend()
         plt.close()
+                '''), _src('''
+        # my optimizers against torch's, step by step, in a helper of my own
+        def side_by_side(mine_class, torch_class, steps=5, **settings):
+            w1 = torch.tensor([1.0, -2.0], requires_grad=True)
+            w2 = w1.detach().clone().requires_grad_()
+            mine, theirs = mine_class([w1], **settings), torch_class([w2], **settings)
+            for _ in range(steps):
+                for w, opt in ((w1, mine), (w2, theirs)):
+                    opt.zero_grad()
+                    (w ** 2).sum().backward()
+                    opt.step()
+            mine.params[0].grad = None
+            return torch.allclose(w1, w2)
+
+
+        for mine_class, torch_class in [(MySGD, torch.optim.SGD), (MyAdam, torch.optim.Adam)]:
+            print(mine_class.__name__, side_by_side(mine_class, torch_class, lr=0.1))
         '''),
     ],
     "mnist_classifier": [_src('''
@@ -1913,6 +1945,16 @@ SCRATCH = {
             opt.step()
             batch_losses.append(loss.item())
         print(batch_losses)
+                '''), _src('''
+        # my network, moved and changed the way a notebook does
+        net = MNISTNet().to(torch.device("cpu"))
+        net.eval()
+        probe = MNISTNet()
+        probe.train()
+        with torch.no_grad():
+            for p in probe.parameters():
+                p.zero_()
+        print(sum(p.numel() for p in net.parameters()), probe(torch.zeros(2, 1, 28, 28)).shape)
         '''),
     ],
     "training_recipes": [_src('''
