@@ -32,6 +32,9 @@ optimizer while the run is open, but the only names of @training that an Optimiz
 are the probe's own; the data channel sends a str/float subclass as an opaque object and NaN fails
 assert_close; (reasoned, not run) the same elementwise trick cannot serve MyAdam's or MyRMSprop's own
 checks (other betas, eps and alpha than the hidden run's, and their starting points are drawn at check time).
+
+It won before this round's fix, and fails now: test_my_optimizers_in_my_train draws its optimizers' settings
+for each learner, so no other check hands train a torch optimizer with them.
 """
 import pytest
 
