@@ -205,6 +205,8 @@ class Unit:
 
 
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+
+
 def _constant(node):
     """Whether an expression is a constant that no alias can change (a number, a string, a tuple of them)."""
     if isinstance(node, ast.UnaryOp):
@@ -323,13 +325,13 @@ class _Names(_Scoped):
         while isinstance(self.parents.get(top), (ast.Attribute, ast.Subscript)) and self.parents[top].value is top:
             top = self.parents[top]
         parent = self.parents.get(top)
-        if isinstance(top.ctx if hasattr(top, "ctx") else ast.Load(), (ast.Store, ast.Del)):
+        if isinstance(top.ctx, (ast.Store, ast.Del)):
             return ""  # a store into it: a change, which _targets records
         if isinstance(parent, ast.Call) and (parent.func is top or (
                 isinstance(parent.func, ast.Name) and parent.func.id in READING_BUILTINS)):
             return ""
         if isinstance(parent, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.FormattedValue, ast.Expr, ast.Assert,
-                               ast.If, ast.While, ast.IfExp)) and not (isinstance(parent, ast.IfExp) and parent.test is not top):
+                               ast.If, ast.While)) or (isinstance(parent, ast.IfExp) and parent.test is top):
             return ""
         if isinstance(parent, ast.Subscript) and parent.slice is top:
             return ""
@@ -566,10 +568,11 @@ class Program:
         # A value of the learner's that a statement lets go (`view = TABLE`, `fill(TABLE)`, `[TABLE]`) may
         # be changed through what it went to: that statement counts as changing it, so the code of every
         # graded function that reads it includes that statement, checked against that function's list.
-        # (A def's or class's own name let go is the function or class itself, which only its own code
-        # makes; a part of one, `Class.table`, is let go like any value.)
-        # A def that lets one go changes it only when it runs, as part of the code that reads it: its
-        # callers are not made part of that code for it (they are when it binds or changes a global).
+        # At the top level a def's or class's own name let go is the function or class itself (scratch
+        # cells hand their classes to helpers); a part of one, `Class.table`, is let go like any value,
+        # and inside a def the name itself is too. A def that lets one go changes it only when it runs:
+        # its callers are made part of the code only when it hands the value out (returns or yields it),
+        # or binds or changes a global.
         made = {u.node.name for u in self.units if isinstance(u.node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
         # What a call hands back may be state of the learner's that every caller shares (a def's default
         # or closure, a table it returns): a store into it (`keep()["k"] = v`) or a method of a part of it
