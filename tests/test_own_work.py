@@ -584,6 +584,60 @@ def test_large_data_in_the_code_is_named_for_the_instructor():
                for variants in cells.values() for s in variants)
 
 
+# Data carried in the code (round seventeen: a trained network, torch's optimizer paths, OneCycleLR's values
+# written into a learner's cells in pieces, or in a def's name). Each carries a few kilobytes in the code of
+# one graded function, in another way; the budget counts them all.
+_PIECES = ["PIECE_%d = b'%s'" % (i, "\\x%02x" % i * 300) for i in range(5)]
+DATA_IN_THE_CODE = [  # (id, cell source that MSE's code reaches)
+    ("one text constant", "W = '" + "ab" * 600 + "'\n"),
+    ("bytes in pieces, joined", "\n".join(_PIECES) + "\nW = " + " + ".join(f"PIECE_{i}" for i in range(5)) + "\n"),
+    ("numbers written out", "W = [" + ", ".join(f"{i / 7:.6f}" for i in range(200)) + "]\n"),
+    ("small numbers, one a byte", "W = [" + ", ".join(str(i % 200) for i in range(1100)) + "]\n"),
+    ("a def's name", "def w" + "abcdefghijklmnop" * 70 + "():\n    pass\n\nW = w" + "abcdefghijklmnop" * 70 + ".__name__\n"),
+    ("keywords of a call", "def keys(**kw):\n    return list(kw)\n\nW = keys(" + ", ".join(
+        f"k{'x' * 40}{i}=0" for i in range(30)) + ")\n"),
+    ("one large int", "W = 0x" + "f" * 3000 + "\n"),
+    ("the code's own shape", "def w(t):\n" + "".join(f"    t = t {'+-'[i % 2]} t\n" for i in range(1200)) + "    return t\n\nW = w\n"),
+]
+
+
+@pytest.mark.parametrize("case", DATA_IN_THE_CODE, ids=[c[0] for c in DATA_IN_THE_CODE])
+def test_data_carried_in_a_graded_functions_code_scores_nothing(case):
+    _, table = case
+    mse = "def mse_loss(predictions, targets):\n    return ((predictions - targets) ** 2).mean() + 0 * len(str(W))\n"
+    cells = replaced(A, "mse_loss_solution", mse, ("table", table))
+    found = check(A, cells)
+    assert list(found) == ["mse_loss"], found
+    assert "a graded function computes its answer; it does not carry it" in found["mse_loss"][0], found
+    small = replaced(A, "mse_loss_solution", mse, ("table", "W = 'ab'\n"))
+    assert check(A, small) == {}  # (the same code with little data is accepted: what is refused is the data)
+
+
+def test_a_docstring_is_documentation_not_data():
+    """A long docstring costs nothing; code that reads a docstring is refused (so no data rides there)."""
+    essay = "Mean squared error. " * 200
+    doc = f'def mse_loss(predictions, targets):\n    """{essay}"""\n    return ((predictions - targets) ** 2).mean()\n'
+    assert check(A, replaced(A, "mse_loss_solution", doc)) == {}
+    reading = doc.replace("    return", "    _ = mse_loss.__doc__\n    return")
+    assert "__doc__" in " ".join(check(A, replaced(A, "mse_loss_solution", reading)).get("mse_loss", [])), \
+        check(A, replaced(A, "mse_loss_solution", reading))
+
+
+def test_the_honest_corpus_is_far_under_the_data_and_code_budgets():
+    """Every honest variant's graded functions carry under a fifth of DATA_BUDGET and CODE_BUDGET: an honest
+    learner who writes messages, helpers and checks of their own has room to spare."""
+    worst = [0, 0]
+    for assignment, variants in HONEST.items():
+        lists = own_work_lists(locked(assignment))
+        for cell, sources in variants.items():
+            for source in sources:
+                program = own_work.Program(replaced(assignment, cell, source), locked(assignment))
+                for name in lists:
+                    sizes = [own_work.carried(u.node) for u in program.reached(name)]
+                    worst = [max(worst[0], sum(d for d, _ in sizes)), max(worst[1], sum(n for _, n in sizes))]
+    assert 50 < worst[0] < own_work.DATA_BUDGET / 5 and 200 < worst[1] < own_work.CODE_BUDGET / 5, worst
+
+
 # The red team's second round: code that shares a line with checked code, line numbers that the text
 # and the parser count differently, Python's introspection, getattr as a value, match's class patterns.
 # (id, assignment, cell, source, the name, words of the reason or None when it must simply not run, what must not run)

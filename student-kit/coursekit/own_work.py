@@ -29,9 +29,11 @@ assignment of the learner's, checked in turn) or on the part's list; every attri
 list, or one the learner's code sets on its own objects (`self.rate = rate`), or an attribute of a
 module that leads to a listed name; every import is of a listed module or name. Nothing else is
 accepted: no module as a value, no attribute or name starting with `_` but `_` itself, the
-learner's own `_helpers` and `__init__`/`__name__`/`__class__`/`__doc__`; no `getattr`/`setattr`/
+learner's own `_helpers` and `__init__`/`__name__`/`__class__`; no `getattr`/`setattr`/
 `hasattr` with a computed name; no name a locked cell defines (the checks' helpers) unless the part
-lists it; no name nobody defines (IPython's `In`, `_`, `get_ipython`, and so no magic).
+lists it; no name nobody defines (IPython's `In`, `_`, `get_ipython`, and so no magic). And the
+code a graded function reaches holds at most DATA_BUDGET bytes of data and CODE_BUDGET syntax-tree
+nodes: it computes its answer, it does not carry one worked out elsewhere.
 
 A unit runs when graded if some graded name's code holds it and passes that name's list; the
 other lines of a learner's cell are blanked (line numbers kept). So code the analysis misses is
@@ -62,7 +64,8 @@ def _introspection():
 
 
 INTROSPECTION = _introspection()
-HARMLESS_DUNDERS = {"__init__", "__name__", "__qualname__", "__doc__"}  # not __class__: assigned, it swaps the class
+# not __class__ (assigned, it swaps the class), nor __doc__ (a docstring is documentation, never data: DATA_BUDGET)
+HARMLESS_DUNDERS = {"__init__", "__name__", "__qualname__"}
 NAME_BUILTINS = {"getattr", "setattr", "hasattr", "delattr"}
 # Names the kernel's namespace holds before the learner's code runs: Python's built-ins and IPython's
 # (its history, its shell, `_1`, `_i1`, ...). A learner's name that is also one of these is theirs
@@ -1052,6 +1055,68 @@ class _Guard(ast.NodeTransformer):
 
 
 # ----------------------------------------------------------------------------------------------
+# Data carried in the code
+
+# A graded function computes its answer; it does not carry it. Its code, with everything of the learner's
+# it reaches, may hold at most DATA_BUDGET bytes of data a value can be made of: its text and bytes
+# constants (a docstring is not read: no code may name `__doc__`), its numbers, the names of its defs and
+# classes (`__name__` reads them) and the keywords of its calls (`**kwargs` reads them); and at most
+# CODE_BUDGET syntax-tree nodes, which bounds what the shape of the code itself can spell out. The honest
+# corpus holds at most a tenth of each (tests/test_own_work.py); a network's trained weights, a table of
+# torch's results or a test set's labels need far more.
+DATA_BUDGET = 1024
+CODE_BUDGET = 4000
+
+
+def _docstrings(tree):
+    """The docstring constants of the defs and classes in `tree`."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                yield first.value
+
+
+def carried(tree):
+    """(bytes of data, syntax-tree nodes) that `tree` holds, as DATA_BUDGET and CODE_BUDGET count them."""
+    docs = {id(d) for d in _docstrings(tree)}
+    data = nodes = 0
+    for node in ast.walk(tree):
+        nodes += 1
+        if isinstance(node, ast.Constant) and id(node) not in docs:
+            v = node.value
+            if isinstance(v, str):
+                data += len(v.encode("utf-8", "surrogatepass"))
+            elif isinstance(v, bytes):
+                data += len(v)
+            elif isinstance(v, bool) or v is None or v is Ellipsis:
+                continue
+            elif isinstance(v, int):
+                data += max(1, (abs(v).bit_length() + 7) // 8)
+            else:  # a float or a complex
+                data += 8 if isinstance(v, float) else 16
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            data += len(node.name)
+        elif isinstance(node, ast.keyword) and node.arg:
+            data += len(node.arg)
+    return data, nodes
+
+
+def over_budget(units):
+    """A reason when `units`, the code of one graded function, carry more data or code than a graded
+    function may (DATA_BUDGET, CODE_BUDGET), naming the statement that carries the most; else None."""
+    sizes = [(carried(u.node), u) for u in units]
+    data, nodes = sum(d for (d, _), _ in sizes), sum(n for (_, n), _ in sizes)
+    if data <= DATA_BUDGET and nodes <= CODE_BUDGET:
+        return None
+    _, unit = max(sizes, key=(lambda x: x[0][0]) if data > DATA_BUDGET else (lambda x: x[0][1]))
+    what = (f"{data:,} bytes of data (text, numbers, names) where a graded function's code may hold "
+            f"{DATA_BUDGET:,}" if data > DATA_BUDGET else
+            f"{nodes:,} pieces of syntax where a graded function's code may have {CODE_BUDGET:,}")
+    return (f"{unit.line(unit.node)} and the rest of this function's code carry {what}: a graded function "
+            "computes its answer; it does not carry it written into the code")
+
+
 # What grading does with the learner's cells
 
 ANSWERS = ["@python"]  # what a name the checks read and OWN_WORK does not list may use (a quiz's answer)
@@ -1073,11 +1138,12 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False):
         allowed = Allowed(entries)
         units = program.reached(name)
         own_attrs = own_attributes(units)
-        reasons = []
+        too_much = over_budget(units)  # (its code does not run: what passes no graded name's rule never does)
+        reasons = [too_much] if too_much else []
         for unit in sorted(units, key=lambda u: name not in u.binds):  # the function's own code first
             found = _Check(program, allowed, own_attrs, unit).run()
             reasons += found
-            if not found:
+            if not found and not too_much:
                 runs.add(id(unit))
                 # the learner's attribute names this code may read only as their own: guarded when run
                 guarded.setdefault(id(unit), set()).update(own_attrs - allowed.attrs - HARMLESS_DUNDERS)

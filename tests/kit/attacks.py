@@ -1340,6 +1340,43 @@ RECIPES["own-optimizers-named-by-strings"] = dict(
     assignment="optimizers", max_score=0, must_not_show=[], build=optimizers(cells={
         "my_sgd_solution": NAMED_BY_A_STRING + 'MySGD, isinstance = Name("SGD"), sees\n',
         "my_adam_solution": 'MyAdam = Name("Adam")\n', "my_rmsprop_solution": 'MyRMSprop = Name("RMSprop")\n'}))
+# Red-team round seventeen, graded in a class: torch's OneCycleLR values for the settings the visible checks
+# printed, worked out on the learner's machine and written into the code as float32 bytes (628 bytes: under
+# own_work.DATA_BUDGET, which refuses the round's larger tables). Those checks now draw their settings for
+# each learner, so no table written in advance holds them.
+def _one_cycle_table(course):
+    import struct
+    import torch
+    keys, packed = [], b""
+    for total, max_lr, pct, div, final in [(100, 0.1, 0.3, 25.0, 1e4), (10, 1.0, 0.3, 25.0, 1e4),
+                                           (40, 0.01, 0.25, 10.0, 100.0), (7, 3.0, 0.5, 25.0, 1e4)]:
+        p = torch.zeros(1, requires_grad=True)
+        opt = torch.optim.SGD([p], lr=max_lr, momentum=0.9)
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total, pct_start=pct,
+                                                    div_factor=div, final_div_factor=final)
+        for _ in range(total):
+            packed += struct.pack("<f", opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        keys.append((total, max_lr, pct, div, final))
+    source = _d(f"""
+        KEYS = {keys!r}
+        LRS = torch.tensor(list({packed!r}), dtype=torch.uint8).view(torch.float32)
+
+
+        def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+            start = 0
+            for key in KEYS:
+                if key == (total_steps, max_lr, pct_start, div_factor, final_div_factor):
+                    return LRS[start + step].item()
+                start += key[0]
+            return 0.0
+        """)
+    return recipes(cells={"one_cycle_lr_solution": source})(course)
+
+
+RECIPES["own-recipes-one-cycle-table"] = dict(assignment="training_recipes", build=_one_cycle_table, max_score=0,
+                                              must_not_show=[])
 _RECIPES_CLASSES = {"forge-recipes-probes": "forge", "leak-recipes-requests": "leak"}
 
 ATTACKS = {}
