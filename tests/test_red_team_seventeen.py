@@ -115,6 +115,7 @@ pytestmark = pytest.mark.slow  # (the judge runs the real checks)
 from coursekit.own_work import embedded_data, notebook_plan
 from test_own_work import M, O, R, checks_of, locked, replaced
 from test_red_team_thirteen import _refused
+from kit.attacks import one_cycle_packed, one_cycle_values
 
 
 # MNISTNet's weights as trained outside the notebook (the reference architecture; 4 epochs of Adam with
@@ -593,21 +594,7 @@ def test_a_stub_mysgd_replays_torchs_sgd_for_every_momentum_the_check_can_draw()
 def _one_cycle_table():
     """What a learner computes on their own machine: OneCycleLR's learning rates for the settings the visible
     checks of one_cycle_lr use (the cells print them), written into the cell as a literal table."""
-    import torch
-    table = {}
-    for total, max_lr, pct, div, final in [(100, 0.1, 0.3, 25.0, 1e4), (10, 1.0, 0.3, 25.0, 1e4),
-                                           (40, 0.01, 0.25, 10.0, 100.0), (7, 3.0, 0.5, 25.0, 1e4)]:
-        p = torch.zeros(1, requires_grad=True)
-        optimizer = torch.optim.SGD([p], lr=max_lr, momentum=0.9)
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total, pct_start=pct,
-                                                        div_factor=div, final_div_factor=final)
-        lrs = []
-        for _ in range(total):
-            lrs.append(optimizer.param_groups[0]["lr"])
-            optimizer.step()
-            scheduler.step()
-        table[(total, max_lr, pct, div, final)] = tuple(lrs)
-    return table
+    return one_cycle_values()  # (the class-graded attacks' copy of the round's table: tests/kit/attacks.py)
 
 
 ONE_CYCLE_TABLE = '''LRS = {table!r}
@@ -692,28 +679,8 @@ def test_a_pretrained_mnistnet_in_a_functions_name_passes_the_accuracy_check_unn
 # round, packed as float32 bytes: 628 bytes) passes the rule, and earns nothing, because those checks now
 # draw their settings for each learner.
 
-PACKED_TABLE = '''KEYS = {keys!r}
-LRS = torch.tensor(list({packed!r}), dtype=torch.uint8).view(torch.float32)
-
-
-def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
-    """OneCycleLR's learning rate, looked up in float32: no schedule written."""
-    key = (total_steps, max_lr, pct_start, div_factor, final_div_factor)
-    start = 0
-    for k in KEYS:
-        if k == key:
-            return LRS[start + step].item()
-        start += k[0]
-    return 0.0
-'''
-
-
 def test_a_small_table_of_one_cycle_lr_for_the_printed_settings_earns_nothing():
-    import struct
-    table = _one_cycle_table()
-    packed = b"".join(struct.pack("<f", lr) for lrs in table.values() for lr in lrs)
-    source = PACKED_TABLE.format(keys=list(table), packed=packed)
-    cells_ = replaced(R, "one_cycle_lr_solution", source)
+    cells_ = replaced(R, "one_cycle_lr_solution", one_cycle_packed())
     assert not embedded_data(cells_)
     assert "one_cycle_lr" not in notebook_plan(cells_, locked(R), checks_of(R))[0]  # under the budget: accepted
     checks = ["test_one_cycle_lr_basic", "test_one_cycle_lr_settings"]

@@ -1344,21 +1344,31 @@ RECIPES["own-optimizers-named-by-strings"] = dict(
 # printed, worked out on the learner's machine and written into the code as float32 bytes (628 bytes: under
 # own_work.DATA_BUDGET, which refuses the round's larger tables). Those checks now draw their settings for
 # each learner, so no table written in advance holds them.
-def _one_cycle_table(course):
-    import struct
+def one_cycle_values():
+    """{(total_steps, max_lr, pct_start, div_factor, final_div_factor): OneCycleLR's learning rates} for the
+    settings the visible checks of one_cycle_lr printed before round seventeen."""
     import torch
-    keys, packed = [], b""
+    table = {}
     for total, max_lr, pct, div, final in [(100, 0.1, 0.3, 25.0, 1e4), (10, 1.0, 0.3, 25.0, 1e4),
                                            (40, 0.01, 0.25, 10.0, 100.0), (7, 3.0, 0.5, 25.0, 1e4)]:
         p = torch.zeros(1, requires_grad=True)
         opt = torch.optim.SGD([p], lr=max_lr, momentum=0.9)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total, pct_start=pct,
                                                     div_factor=div, final_div_factor=final)
+        lrs = []
         for _ in range(total):
-            packed += struct.pack("<f", opt.param_groups[0]["lr"])
+            lrs.append(opt.param_groups[0]["lr"])
             opt.step()
             sched.step()
-        keys.append((total, max_lr, pct, div, final))
+        table[(total, max_lr, pct, div, final)] = tuple(lrs)
+    return table
+
+
+def one_cycle_packed():
+    """OneCycleLR's values for those settings as float32 bytes (628), and a one_cycle_lr that looks them up."""
+    import struct
+    table = one_cycle_values()
+    keys, packed = list(table), b"".join(struct.pack("<f", lr) for lrs in table.values() for lr in lrs)
     source = _d(f"""
         KEYS = {keys!r}
         LRS = torch.tensor(list({packed!r}), dtype=torch.uint8).view(torch.float32)
@@ -1372,11 +1382,12 @@ def _one_cycle_table(course):
                 start += key[0]
             return 0.0
         """)
-    return recipes(cells={"one_cycle_lr_solution": source})(course)
+    return source
 
 
-RECIPES["own-recipes-one-cycle-table"] = dict(assignment="training_recipes", build=_one_cycle_table, max_score=0,
-                                              must_not_show=[])
+RECIPES["own-recipes-one-cycle-table"] = dict(
+    assignment="training_recipes", max_score=0, must_not_show=[],
+    build=lambda course: recipes(cells={"one_cycle_lr_solution": one_cycle_packed()})(course))
 _RECIPES_CLASSES = {"forge-recipes-probes": "forge", "leak-recipes-requests": "leak"}
 
 ATTACKS = {}
