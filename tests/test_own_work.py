@@ -597,6 +597,9 @@ DATA_IN_THE_CODE = [  # (id, cell source that MSE's code reaches)
     ("keywords of a call", "def keys(**kw):\n    return list(kw)\n\nW = keys(" + ", ".join(
         f"k{'x' * 40}{i}=0" for i in range(30)) + ")\n"),
     ("one large int", "W = 0x" + "f" * 3000 + "\n"),
+    ("parameter names (an error's message spells them)", "def w(" + ", ".join(f"a{'x' * 40}{i}=0" for i in range(30))
+     + "):\n    return 0\n\nW = w\n"),
+    ("names of locals", "def w():\n" + "".join(f"    v{i:03d}_yyyyyyyy = 0\n" for i in range(100)) + "\nW = w\n"),
     ("the code's own shape", "def w(t):\n" + "".join(f"    t = t {'+-'[i % 2]} t\n" for i in range(1200)) + "    return t\n\nW = w\n"),
 ]
 
@@ -624,8 +627,8 @@ def test_a_docstring_is_documentation_not_data():
 
 
 def test_the_honest_corpus_is_far_under_the_data_and_code_budgets():
-    """Every honest variant's graded functions carry under a fifth of DATA_BUDGET and CODE_BUDGET: an honest
-    learner who writes messages, helpers and checks of their own has room to spare."""
+    """Every honest variant's graded functions carry under a third of DATA_BUDGET and a fifth of CODE_BUDGET:
+    an honest learner who writes messages, helpers and checks of their own has room to spare."""
     worst = [0, 0]
     for assignment, variants in HONEST.items():
         lists = own_work_lists(locked(assignment))
@@ -633,9 +636,9 @@ def test_the_honest_corpus_is_far_under_the_data_and_code_budgets():
             for source in sources:
                 program = own_work.Program(replaced(assignment, cell, source), locked(assignment))
                 for name in lists:
-                    sizes = [own_work.carried(u.node) for u in program.reached(name)]
-                    worst = [max(worst[0], sum(d for d, _ in sizes)), max(worst[1], sum(n for _, n in sizes))]
-    assert 50 < worst[0] < own_work.DATA_BUDGET / 5 and 200 < worst[1] < own_work.CODE_BUDGET / 5, worst
+                    data, nodes = own_work.budget_used(program.reached(name))
+                    worst = [max(worst[0], data), max(worst[1], nodes)]
+    assert 100 < worst[0] < own_work.DATA_BUDGET / 3 and 200 < worst[1] < own_work.CODE_BUDGET / 5, worst
 
 
 # The red team's second round: code that shares a line with checked code, line numbers that the text
