@@ -597,6 +597,8 @@ DATA_IN_THE_CODE = [  # (id, cell source that MSE's code reaches)
     ("keywords of a call", "def keys(**kw):\n    return list(kw)\n\nW = keys(" + ", ".join(
         f"k{'x' * 40}{i}=0" for i in range(30)) + ")\n"),
     ("one large int", "W = 0x" + "f" * 3000 + "\n"),
+    ("True, False, None and ... (two bits a constant)", "W = [" + ", ".join(
+        ["True", "False", "None", "..."][i % 4] for i in range(1100)) + "]\n"),
     ("parameter names (an error's message spells them)", "def w(" + ", ".join(f"a{'x' * 40}{i}=0" for i in range(30))
      + "):\n    return 0\n\nW = w\n"),
     ("names of locals", "def w():\n" + "".join(f"    v{i:03d}_yyyyyyyy = 0\n" for i in range(100)) + "\nW = w\n"),

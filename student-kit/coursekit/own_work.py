@@ -1119,13 +1119,13 @@ def carried(tree):
         if name and name not in GIVEN_NAMES:
             names.add(name)
         if isinstance(node, ast.Constant) and id(node) not in docs:
-            v = node.value
+            v = node.value  # every constant costs a byte at least (`True`, `None`, `""`: each is a choice)
             if isinstance(v, str):
-                data += len(v.encode("utf-8", "surrogatepass"))
+                data += max(1, len(v.encode("utf-8", "surrogatepass")))
             elif isinstance(v, bytes):
-                data += len(v)
+                data += max(1, len(v))
             elif isinstance(v, bool) or v is None or v is Ellipsis:
-                continue
+                data += 1
             elif isinstance(v, int):
                 data += max(1, (abs(v).bit_length() + 7) // 8)
             else:  # a float or a complex
