@@ -1,5 +1,6 @@
 """Committed notebooks are inputs: valid, clean, readable nbgrader metadata, Colab-ready."""
 import ast
+import hashlib
 import re
 import sys
 
@@ -138,6 +139,25 @@ def kit_install(source):
     from tools.publish import STUDENT_REPO
     pinned = f'%pip install -q "coursekit @ git+https://github.com/{STUDENT_REPO}@v{__version__}#subdirectory=student-kit"'
     return "try:\n    import coursekit\nexcept ImportError:\n    " + pinned in source
+
+
+def kit_digest():
+    """The SHA-256 of the student kit's sources, as student-kit/DIGESTS records it."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "student-kit" / "coursekit").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def test_each_version_of_the_student_kit_names_one_content():
+    """A change to the kit raises its version (Colab installs it by its version's tag)."""
+    from coursekit import __version__
+    lines = (ROOT / "student-kit" / "DIGESTS").read_text().splitlines()
+    recorded = dict(line.split() for line in lines if line.strip() and not line.startswith("#"))
+    assert recorded.get(__version__) == kit_digest(), (
+        f"the student kit's sources changed under version {__version__}: raise coursekit.__version__ and add "
+        f"the line `<version> {kit_digest()}` to student-kit/DIGESTS")
+    assert len(set(recorded.values())) == len(recorded), "two versions of the kit with the same content"
 
 
 @pytest.mark.parametrize("path", SOURCE_NOTEBOOKS, ids=rel)
