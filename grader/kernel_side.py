@@ -48,7 +48,7 @@ def encode(value, depth=0):
     if type(value) is LearnerName:
         return {"__learner__": value.name}
     if isinstance(value, torch.Tensor):
-        x = value.detach().cpu()
+        x = torch.Tensor.detach(value).cpu()  # (through the class: a fresh tensor, whatever the learner's is)
         dtype = str(x.dtype).replace("torch.", "")
         if dtype not in DTYPES:
             return {"__object__": f"tensor of dtype {dtype}"}
@@ -247,6 +247,15 @@ def own_work_guards():
                              f"yours: your own attribute names are read on your own objects (self, an instance of "
                              f"your class) or on an object you set .{name} on")
 
+    def hides_library(obj, name):  # an attribute set on obj would hide a library class's method (p.detach = ...)
+        if identity(obj) in classes:  # (a class of theirs: what it gives is theirs)
+            return False
+        for k in mro_of(kind_of(obj)):
+            found = dict_of(k)
+            if name in found:  # a data descriptor (.data, .grad) is set through, not hidden
+                return identity(k) not in classes and not has(kind_of(found[name]), "__set__")
+        return False
+
     def changes_shared(obj, name):
         if isa(obj, shared) and identity(obj) not in classes:  # a library class, module or function: every
             raise AttributeError(f"own work: .{name} may not be set on {obj!r:.80}, which is not yours "
@@ -276,6 +285,9 @@ def own_work_guards():
                 # (a typing alias passes a set on to the library class it stands for: every part shares it)
                 raise AttributeError(f"own work: .{name} may not be set on a {kind_of(obj).__name__}, which is not "
                                      "yours: set attributes on your objects, tensors and modules")
+            if hides_library(obj, name):  # the checks call a library object's methods: no instance hides one
+                raise AttributeError(f"own work: .{name} may not be set on a {kind_of(obj).__name__}: it would hide "
+                                     f"the .{name} that {kind_of(obj).__name__} has from torch or Python")
             if not self.listed:
                 if not mine(obj, name, self.strict) and has(obj, name):  # (a probe's record, a library's state)
                     raise AttributeError(f"own work: .{name} may not be set on a {kind_of(obj).__name__}, which is "

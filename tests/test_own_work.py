@@ -1076,6 +1076,34 @@ def test_the_guard_refuses_an_own_name_on_a_subclass_of_the_checks_optimizer():
         own(Sub(inner, RecordedLoss(torch.nn.MSELoss(), [])))["param_groups"]
 
 
+def test_the_guard_lets_no_set_hide_a_library_method():
+    """Round twenty: a name the part lists, set on a tensor or module, hid the method the checks' helpers call
+    (`p.detach = ...`, `model.parameters = ...`, `self.modules = ...`). The guard refuses such a set, listed or
+    not, and still sets what honest code sets: .grad, .data and .requires_grad (through torch's descriptors), a
+    layer of a module, and a learner's name on their own object, over a class attribute of their own."""
+    import torch
+    from grader import kernel_side
+    own, own_class = kernel_side.own_work_guards()
+    p, layer = torch.nn.Parameter(torch.ones(2)), torch.nn.Linear(2, 2)
+
+    class Net(torch.nn.Module):
+        scale = 1.0
+    own_class(Net)
+    net = Net()
+    for obj, name in [(p, "detach"), (p, "clone"), (layer, "parameters"), (layer, "forward"), (net, "modules"),
+                      (net, "named_parameters"), (net, "eval")]:
+        for listed in (True, False):
+            with pytest.raises(AttributeError, match=rf"^own work: \.{name} may not be set"):
+                own(obj, False, listed)[name] = lambda *args, **kwargs: None
+    own(p, False, True)["grad"] = torch.zeros(2)
+    own(p, False, True)["data"] = torch.zeros(2)
+    own(p, False, True)["requires_grad"] = False
+    own(net, False, True)["layer"] = layer
+    own(net)["scale"] = 2.0
+    assert p.grad.tolist() == [0.0, 0.0] and p.data.tolist() == [0.0, 0.0] and not p.requires_grad
+    assert net.layer is layer and net.scale == 2.0 and Net.scale == 1.0
+
+
 # Rounds six and seven, now refused where they run: a name the learner "stores" in dead code that a
 # library class has too (a storage's .type(), which imports a dotted name; an AttributeError's .obj;
 # an array's .ctypes) is read, when graded, only on an object whose classes are all the learner's.

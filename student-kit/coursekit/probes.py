@@ -25,12 +25,15 @@ class RecordedLoss:
 
 
 class RecordedOptimizer:
-    """An optimizer that records, at each step(), whether the gradients are those of the last loss alone."""
+    """An optimizer that records, at each step(), whether the gradients are those of the last loss alone,
+    and, given `model_loss` (the loss the loop should follow, computed afresh from the model as it is),
+    whether they are that loss's gradients: a loop whose loss is cut off from the model steps nothing."""
 
-    def __init__(self, optimizer, loss):
+    def __init__(self, optimizer, loss, model_loss=None):
         if hasattr(self, "_steps"):  # set up once, like RecordedLoss
             raise RuntimeError("a RecordedOptimizer is set up once")
         self._optimizer, self._loss, self._steps, self._closed = optimizer, loss, [], False
+        self._model_loss = model_loss
 
     def close(self):
         """No step, zero_grad or attribute of the inner optimizer after this: the run under check is
@@ -56,7 +59,14 @@ class RecordedOptimizer:
         fresh = last is not None and all(
             (g is None) == (p.grad is None) and (g is None or torch.allclose(p.grad, g, rtol=1e-5, atol=1e-7))
             for p, g in zip(self._loss._params, last))
-        self._steps.append({"loss": self._loss._values[-1] if self._loss._values else None, "fresh_gradients": fresh})
+        step = {"loss": self._loss._values[-1] if self._loss._values else None, "fresh_gradients": fresh}
+        if self._model_loss is not None:
+            with torch.enable_grad():
+                want = torch.autograd.grad(self._model_loss(), self._loss._params, allow_unused=True)
+            step["model_gradients"] = all(g is not None and p.grad is not None and
+                                          torch.allclose(p.grad, g, rtol=1e-5, atol=1e-7)
+                                          for p, g in zip(self._loss._params, want))
+        self._steps.append(step)
         return self._optimizer.step(*args, **kwargs)
 
     def __getattr__(self, name):

@@ -1388,6 +1388,22 @@ def one_cycle_packed():
 RECIPES["own-recipes-one-cycle-table"] = dict(
     assignment="training_recipes", max_score=0, must_not_show=[],
     build=lambda course: recipes(cells={"one_cycle_lr_solution": one_cycle_packed()})(course))
+# Round twenty: a train that takes the five steps every epoch on a loss that reaches none of the model's
+# parameters (a fresh zero tensor against the targets): the process check alone passed it, and it trains nothing.
+IDLE_TRAIN = _d("""
+    def train(model, inputs, targets, loss_fn, optimizer, epochs):
+        losses = []
+        for _ in range(epochs):
+            guess = torch.zeros_like(targets).requires_grad_()
+            loss = loss_fn(guess, targets)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        return losses
+""")
+RECIPES["own-optimizers-idle-train"] = dict(
+    assignment="optimizers", max_score=0, must_not_show=[], build=optimizers(cells={"train_solution": IDLE_TRAIN}))
 _RECIPES_CLASSES = {"forge-recipes-probes": "forge", "leak-recipes-requests": "leak"}
 
 ATTACKS = {}
