@@ -53,8 +53,14 @@ class RecordedOptimizer:
         self._open()
         return self._optimizer.zero_grad(*args, **kwargs)
 
-    def step(self, *args, **kwargs):
+    def step(self, closure=None):
+        """Records, then steps the inner optimizer. A closure (torch's `step(closure)`: it computes the step's
+        loss) runs first, here, and the record is taken after it: nothing it does escapes the record."""
         self._open()
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
         last = self._loss._grads[-1] if self._loss._grads else None
         fresh = last is not None and all(
             (g is None) == (p.grad is None) and (g is None or torch.allclose(p.grad, g, rtol=1e-5, atol=1e-7))
@@ -67,7 +73,8 @@ class RecordedOptimizer:
                                           torch.allclose(p.grad, g, rtol=1e-5, atol=1e-7)
                                           for p, g in zip(self._loss._params, want))
         self._steps.append(step)
-        return self._optimizer.step(*args, **kwargs)
+        self._optimizer.step()
+        return loss
 
     def __getattr__(self, name):
         if name.startswith("_"):  # (before __init__ has set them: never the inner optimizer's)

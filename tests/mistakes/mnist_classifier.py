@@ -27,7 +27,8 @@ MISTAKES = {
     }, {"test_mnist_net_returns_logits"}),
     "flatsize": ({  # in_features computed as if the convolutions were padded
         "mnist_net_solution": mutate(MNIST_NET, "nn.Linear(32 * 4 * 4, 10)", "nn.Linear(32 * 7 * 7, 10)"),
-    }, {"test_mnist_net_output_shape", "test_mnist_net_returns_logits", "test_mnist_net_hidden", "test_mnist_accuracy"}),
+    }, {"test_mnist_net_output_shape", "test_mnist_net_returns_logits", "test_mnist_net_layers", "test_mnist_net_hidden",
+        "test_mnist_accuracy"}),  # (a network that does not run shows no layer that changes its output)
 }
 # What the feedback must show of the tests' messages (visible tests, and hidden ones).
 FEEDBACK_MESSAGES = {
