@@ -537,8 +537,8 @@ class Program:
         # anywhere, reached or not): a use of the name is checked against each
         self.modules = {}
         self.locked = set()  # names the locked cells bind (not imports)
-        for source in locked:
-            tree, _ = read_cell(source)
+        locked_trees = [read_cell(source)[0] for source in locked]
+        for tree in locked_trees:
             for node in tree.body if tree else []:
                 for n in ast.walk(node):  # (an import in a try block too: the student kit's)
                     if isinstance(n, (ast.Import, ast.ImportFrom)):
@@ -547,7 +547,7 @@ class Program:
                 self.locked |= module_level_names(tree)
         self.locked -= set(self.modules)
         # what the locked cells' classes define: names of objects the learner's code did not write
-        self.locked_attrs = {n for source in locked for tree in [read_cell(source)[0]] if tree is not None
+        self.locked_attrs = {n for tree in locked_trees if tree is not None
                              for c in ast.walk(tree) if isinstance(c, ast.ClassDef) for n in _local_names(c)}
         self.locked_modules = set(self.modules)
         self.cells = []

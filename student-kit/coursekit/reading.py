@@ -3,6 +3,7 @@ Python first, as the kernel does), the imports and the names a cell binds. Every
 code uses these: the own-work rule (own_work.py), the grader's tampering checks (grader/tamper.py)
 and the judge (grader/judge.py)."""
 import ast
+import functools
 
 __all__ = ["python_text", "read_cell", "parse", "import_paths", "import_table", "module_level_names",
            "bound_anywhere", "defined_or_imported", "captures"]
@@ -13,6 +14,17 @@ _OWN_SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.Generato
 
 def python_text(source):
     """A cell's source with IPython's syntax (`%magic`, `!shell`, `x?`) turned into Python, as the kernel runs it."""
+    if type(source) is str:  # (every rule reads the same cells again: IPython's transform is most of a read)
+        return _python_text(source)
+    return _transformed(source)
+
+
+@functools.lru_cache(maxsize=512)
+def _python_text(source):
+    return _transformed(source)
+
+
+def _transformed(source):
     try:
         from IPython.core.inputtransformer2 import TransformerManager
         return TransformerManager().transform_cell(source)
