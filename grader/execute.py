@@ -73,7 +73,7 @@ class GuardedExecute(Execute):
                           "them and a re-grade draws the same. Relative to the folder grading starts in.").tag(config=True)
     held_out = List(Unicode(), ["MNIST"], help="Data sets in the data root whose test labels the learner's kernel "
                     "never sees (grader/heldout.py): its test images come shuffled and slightly perturbed, the "
-                    "labels stay with the grader.").tag(config=True)
+                    "labels stay with the grader. A notebook whose locked cells do not name a set does not see it.").tag(config=True)
     data_root = Unicode(help="The data root the notebooks load their data sets from, mounted read-only "
                         "for the learner's kernel at the same path (default: the notebooks' own, "
                         "$COURSE_DATA_DIR or ~/.cache/pytorch-loss-course/data)").tag(config=True)
@@ -123,7 +123,9 @@ class GuardedExecute(Execute):
         self._learner = f"{info.get('student', '')}/{info.get('assignment', '')}/{info.get('notebook', '')}"
         self._assignment, self._references_loaded = info.get("assignment", ""), False
         with tempfile.TemporaryDirectory(prefix="course-judge-") as views:
-            self._data_mounts, judge_data = heldout.views(self.held_out, self._seed("data"), views, self.data_root)
+            locked = [cell.source for cell in nb.cells if cell.cell_type == "code" and not is_learner_cell(cell)]
+            used = [name for name in self.held_out if any(name in source for source in locked)]  # (read, by name)
+            self._data_mounts, judge_data = heldout.views(self.held_out, self._seed("data"), views, self.data_root, used)
             self._judge = Judge(self._request_from_thread)
             self._judge_env = {"COURSE_DATA_DIR": judge_data} if judge_data else {}
             try:

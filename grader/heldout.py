@@ -34,19 +34,24 @@ def data_root():
     return Path(os.environ.get("COURSE_DATA_DIR") or os.path.expanduser(DEFAULT_DATA)).resolve()
 
 
-def views(held_out, seed, dest, root):
+def views(held_out, seed, dest, root, used=None):
     """(mounts, judge_root): read-only mounts for the learner's kernel, [(path here, path in the
     kernel)], and the data root the judge reads (None when nothing is held out), for the data
-    root `root`."""
+    root `root`. A held-out set that is not in `used` (the sets the notebook reads; None: all) is
+    neither warped nor mounted: the kernel of a notebook that reads no MNIST does not see it."""
     root = Path(root)
     if not root.is_dir():
         return [], None
     mounts, judge_root = [], Path(dest) / "judge"
     held = [name for name in held_out if all(_raw(root / name / "raw", f) for f in FILES)]
-    if not held:
+    left_out = [name for name in held if used is not None and name not in used]
+    held = [name for name in held if name not in left_out]
+    if not held and not left_out:
         return [(str(root), str(root))], None
+    if not held:
+        return [(str(entry), str(entry)) for entry in sorted(root.iterdir()) if entry.name not in left_out], None
     for entry in sorted(root.iterdir()):
-        if entry.name not in held:
+        if entry.name not in held and entry.name not in left_out:
             mounts.append((str(entry), str(root / entry.name)))
             (judge_root).mkdir(parents=True, exist_ok=True)
             os.symlink(entry, judge_root / entry.name)

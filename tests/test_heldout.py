@@ -72,3 +72,15 @@ def test_the_assignment_quotes_the_graded_threshold_the_judge_uses():
     text = "\n".join(c.source for c in nbformat.read(ROOT / "source" / "mnist_classifier" / "mnist_classifier.ipynb",
                                                      as_version=4).cells if c.cell_type == "markdown")
     assert f"({needed:.1%})" in text, f"the assignment should say that grading asks for {needed:.1%}"
+
+
+def test_a_notebook_that_reads_no_held_out_set_gets_no_view_and_no_mount(tmp_path):
+    """A held-out set that the notebook's locked cells do not read (loss_functions reads no MNIST) is neither
+    warped (no time spent on it) nor mounted: its kernel sees the rest of the data root only."""
+    _mnist(tmp_path / "data")
+    (tmp_path / "data" / "other").mkdir()
+    mounts, judge_root = heldout.views(["MNIST"], 7, tmp_path / "views", tmp_path / "data", used=[])
+    assert mounts == [(str(tmp_path / "data" / "other"), str(tmp_path / "data" / "other"))] and judge_root is None
+    assert not (tmp_path / "views").exists()
+    mounts, judge_root = heldout.views(["MNIST"], 7, tmp_path / "views", tmp_path / "data", used=["MNIST"])
+    assert judge_root and any(dest.endswith("t10k-images-idx3-ubyte") for _, dest in mounts)
