@@ -92,7 +92,7 @@ def test_the_quick_loop_passes_with_it(contributed):
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     count = int(re.search(r"(\d+) passed", proc.stdout).group(1))
     new = collected(contributed, "-k", NEW)
-    assert new >= 50  # (the new module has the tests each module has)
+    assert new > 20  # (the new module gets the tests every module gets: its notebooks, release, self-check, ...)
     assert count > collected(ROOT, "-k", f"not ({theirs})") + new - 5  # the loop ran, not skipped
 
 
