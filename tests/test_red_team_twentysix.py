@@ -27,25 +27,14 @@ from test_own_work import M, checks_of, locked
 from test_red_team_eighteen import SMALL_SCALES
 from test_red_team_nineteen import _data
 from test_red_team_thirteen import _refused, _tampering
-from test_red_team_twentytwo import PLAIN_NET, _both, _proxy
+from test_red_team_twentytwo import IN_STEP, PLAIN_NET, _both, _proxy
 
 SCALED_NET = PLAIN_NET.replace("return self.classifier(self.features(x).flatten(start_dim=1))",
                                "return self.classifier(self.features(x).flatten(start_dim=1)) * {scale}")
-PULL_LOOP = '''P = {data!r}
-S = {scales!r}
-
-
-def train_one_epoch(model, loader, loss_fn, optimizer, device):
-    """The five steps on every batch; a tiny pull towards P added to every gradient."""
-    ps = list(model.parameters())
-    codes, goal, start = [], [], 0
-    for b in P:
-        codes.append(b // 16 - 8)
-        codes.append(b % 16 - 8)
-    for p, s in zip(ps, S):
-        n = p.numel()
-        goal.append((torch.tensor(codes[start:start + n], dtype=torch.float32) * s).reshape(p.shape))
-        start += n
+# (round twenty-two's loop, up to the carried network decoded into `goal`, then a pull on every gradient)
+PULL_LOOP = IN_STEP[:IN_STEP.index("\n\n    def put():")].replace(
+    IN_STEP[IN_STEP.index('    """'):IN_STEP.index('"""\n    ps =') + 3],
+    '    """The five steps on every batch; a tiny pull towards P added to every gradient."""') + '''
     model.train()
     total, count = 0.0, 0
     for inputs, labels in loader:
@@ -126,3 +115,22 @@ def test_a_maxpool_that_runs_only_when_the_generator_was_seeded_with_0_does_not_
     result, _ = _proxy(cells_, 8192)
     assert not (result["moved"] or result["written"] or result["kept"])
     assert result["layers"] == ["Conv2d", "Linear"], result["layers"]
+
+
+# Our attack on the fix: the passes of one count still share a seed, drawn where no network can see it. A forward
+# that remembers its last draw and runs its MaxPool2d when a draw repeats (as it does from the second pass on) runs
+# the first pass, the one with no noise, without it: the passes with no noise differ, and no layer counts.
+
+@pytest.mark.slow
+def test_our_attack_a_maxpool_that_runs_when_the_generator_repeats_itself_does_not_count():
+    told = TOLD_NET.replace("        scale = 1.0 if torch.rand(()).item() == {value} else 0.0\n",
+                            "        draw = torch.rand(()).item()\n        scale = 1.0 if draw == self.last else 0.0\n"
+                            "        self.last = draw\n").replace(
+        "        self.head2 = nn.Linear(32 * 2 * 2, 10)\n", "        self.head2 = nn.Linear(32 * 2 * 2, 10)\n        self.last = -1.0\n")
+    assert "self.last = draw" in told and "{value}" not in told.split("forward")[1]
+    cells_ = _both(M, {"mnist_net_solution": told.format(value="")})
+    assert not notebook_plan(cells_, locked(M), checks_of(M))[0]
+    passed = _refused(M, cells_, ["MNISTNet"], ["test_mnist_net_output_shape", "test_mnist_net_layers"])
+    assert passed == ["test_mnist_net_output_shape"], passed
+    result, _ = _proxy(cells_, 8192)
+    assert "MaxPool2d" not in result["layers"], result["layers"]
