@@ -38,7 +38,7 @@ from pathlib import Path
 from .task import Report, fingerprint
 
 # What a grading process imports (2.5 s, most of it jsonschema's IRI grammar; torch._dynamo, which torch
-# imports at the first optimizer a process makes, as the judge's references do, 2 s more): imported once, by
+# imports at the first optimizer a process makes, as the judge's references do, 3.7 s more): imported once, by
 # multiprocessing's fork server, which forks each learner's grading process from itself.
 PRELOAD = ["nbgrader.apps.autogradeapp", "nbgrader.preprocessors", "nbgrader.api", "nbclient", "nbconvert",
            "jupyter_client.manager", "IPython.core.inputtransformer2", "sqlalchemy", "torch", "torch._dynamo",
