@@ -1,0 +1,478 @@
+"""What the network predicts with: the steps of its forward, recorded on training images before it sees an image it
+predicts and run again on each batch, computing with the images, its layers' weights, batch norm's statistics as the
+steps give them on the training images, and at most CARRIED_BITS (1,024 bits, 128 bytes) of their own (`Steps`,
+`recorded` and `mnist_predictions` in mnist_classifier's helper cell). The best network of 128 bytes that
+bench/carried_networks.py trained reaches 86% on warped views (the bar: 95%).
+
+Before this change docs/trust.md's "Not promised" named it: a forward pass that computes a second network from data in
+its own code (with tensors of its own), or mixes into its output a tensor that the loop hands it through an attribute
+of the learner's own network. Measured before the change (main 049384b + round thirty-two, the proxy of
+test_red_team_twentyone on 1,024 training images, the public test set; every attack accepted by the static rule,
+every count of the check 0):
+
+- CARRIED_IN_FORWARD, round eighteen's 4-bit network of 1,680 weights (840 bytes, inside DATA_BUDGET) computed in the
+  forward while it predicts (told apart by `own.requires_grad`), beside a small network the reference loop trains
+  honestly: 98.08%, where the same network alone (CONTROL) predicts 47.91%;
+- MEMORY, the loop hands the network every batch it trained on (`model.bank = kept`, images and one-hot labels) and
+  the forward adds a nearest-neighbour lookup among them in torch: 87.15%;
+- NUMPY_WRITE, the same lookup in numpy, written into the forward's output through its memory (`.numpy()`, which no
+  torch operation sees): 87.15%.
+
+After: CARRIED_IN_FORWARD and MEMORY are counted (`carried`: 326,509 and 3,531,383 bits, so test_mnist_accuracy fails
+with its own message), NUMPY_WRITE's predictions are the CONTROL network's, to the bit (47.91%): the write is no step,
+so it is not in what runs again. The honest corpus (tests/kit/honest.py's MNISTNets and the styles below) uses 97 to
+477 bits, and its predictions run again are its forward's, to the bit.
+
+Our attacks on the change, each refused below (and round thirty-three's, at the end of the file): a forward that fails (or returns no tensor) when it is recorded and
+works when it predicts (the check fails: it never predicts with a forward it did not record); Python numbers handed to
+torch one at a time instead of a tensor (SCALARS, counted); the batch of the layer check, written through numpy by a
+forward it runs (layers_that_count gets a copy).
+"""
+import base64
+import textwrap
+
+import pytest
+import torch
+from torch import nn
+
+from kit.honest import MNIST_NET, TRAIN_ONE_EPOCH
+from test_own_work import M
+from test_red_team_eighteen import SMALL, SMALL_SCALES
+from test_red_team_twentyone import _helpers_namespace, _run_as_graded
+from test_red_team_twentytwo import _both
+
+P = base64.b64decode("".join(SMALL))
+REFERENCE_LOOP = TRAIN_ONE_EPOCH[0]
+
+CARRIED_IN_FORWARD = f'''P = {P!r}
+S = {SMALL_SCALES!r}
+
+
+def conv(x, w, b):
+    k = w.shape[-1]
+    m = x.shape[-1] - k + 1
+    o = 0
+    for i in range(k):
+        for j in range(k):
+            o = o + torch.einsum("bchw,oc->bohw", x[:, :, i:i + m, j:j + m], w[:, :, i, j])
+    return o + b[None, :, None, None]
+
+
+class MNISTNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 4, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(4, 6, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+        )
+        self.classifier = nn.Linear(6 * 16, 10)
+
+    def forward(self, x):
+        own = self.classifier(self.features(x).flatten(1))
+        if own.requires_grad:
+            return own
+        c = []
+        for b in P:
+            c += [b // 16 - 8, b % 16 - 8]
+        w, q = [], 0
+        for z, k in zip([(4, 1, 5, 5), (4,), (6, 4, 5, 5), (6,), (10, 96), (10,)], S):
+            n = torch.zeros(z).numel()
+            w.append((torch.tensor(c[q:q + n]) * k).reshape(z))
+            q += n
+        h = nn.functional.max_pool2d(nn.functional.relu(conv(x, w[0], w[1])), 2)
+        h = nn.functional.max_pool2d(nn.functional.relu(conv(h, w[2], w[3])), 2)
+        return h.flatten(1) @ w[4].t() + w[5] + 0.05 * own
+'''
+
+PLAIN_LAYERS = '''class MNISTNet(nn.Module):
+    """A CNN that maps images of shape (N, 1, 28, 28) to logits of shape (N, 10)."""
+
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 4, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(4, 6, kernel_size=5), nn.ReLU(), nn.MaxPool2d(2),
+        )
+        self.classifier = nn.Linear(6 * 16, 10)
+        self.bank = []
+
+    def own(self, x):
+        return self.classifier(self.features(x).flatten(start_dim=1))
+'''
+
+# the loop keeps every training batch (images and one-hot labels) in the network: the prediction looks them up
+BANK_LOOP = '''def train_one_epoch(model, loader, loss_fn, optimizer, device):
+    model.train(True)
+    running, kept = 0.0, []
+    for inputs, labels in loader:
+        inputs = inputs.to(device)
+        labels = labels.to(device)
+        optimizer.zero_grad()
+        outputs = model(inputs)
+        loss = loss_fn(outputs, labels)
+        loss.backward()
+        optimizer.step()
+        kept.append((inputs.detach().flatten(start_dim=1).clone(), (labels[:, None] == torch.arange(10)).float()))
+        running += loss.item() * labels.size(0)
+    model.bank = kept
+    return running / len(loader.dataset)
+'''
+
+# nearest neighbour among the kept batches, in torch: the kept tensors are the forward's own
+MEMORY = PLAIN_LAYERS + '''
+    def forward(self, x):
+        own = self.own(x)
+        if own.requires_grad or not self.bank:
+            return own
+        p = x.flatten(start_dim=1)
+        best, label = None, None
+        for bx, by in self.bank:
+            d = 2 * p @ bx.t() - (bx * bx).sum(1)[None, :]
+            m, i = d.max(1)
+            if best is None:
+                best, label = m, by[i]
+            else:
+                better = (m > best).float()[:, None]
+                best = torch.maximum(best, m)
+                label = label * (1 - better) + by[i] * better
+        return own + 100 * label
+'''
+
+# the same lookup in numpy, written into the network's output through its memory: no torch operation sees it
+NUMPY_BANK_LOOP = BANK_LOOP.replace(
+    "kept.append((inputs.detach().flatten(start_dim=1).clone(), (labels[:, None] == torch.arange(10)).float()))",
+    "kept.append((inputs.detach().flatten(start_dim=1).clone().numpy(), (labels[:, None] == torch.arange(10)).float().numpy()))")
+NUMPY_WRITE = PLAIN_LAYERS + '''
+    def forward(self, x):
+        own = self.own(x)
+        if own.requires_grad or not self.bank:
+            return own
+        p = x.detach().flatten(start_dim=1).numpy()
+        best, label = None, None
+        for bx, by in self.bank:
+            d = 2 * p @ bx.T - (bx * bx).sum(1)[None, :]
+            m, i = d.max(1), d.argmax(1)
+            if best is None:
+                best, label = m, by[i]
+            else:
+                better = (m > best)[:, None]
+                best = best * (m <= best) + m * (m > best)
+                label = label * ~better + by[i] * better
+        own.detach().numpy()[:] += 100 * label
+        return own
+'''
+
+CONTROL = PLAIN_LAYERS + '''
+    def forward(self, x):
+        return self.own(x)
+'''
+
+# the carried network's head as Python numbers, one multiplication each: no tensor of the forward's own
+SCALARS = PLAIN_LAYERS + '''
+    def forward(self, x):
+        own = self.own(x)
+        if own.requires_grad:
+            return own
+        p = nn.functional.avg_pool2d(x, 7).flatten(1)
+        out = own
+        for k in range(160):
+            out = out + p[:, k % 16:k % 16 + 1] * ((k * 37) % 11 - 5) * 0.01
+        return out
+'''
+
+# the forward fails the first time it runs without gradients (the recording), and predicts afterwards
+FAILS_ONCE = PLAIN_LAYERS + '''
+    def forward(self, x):
+        own = self.own(x)
+        if own.requires_grad or self.bank:
+            return own
+        self.bank = [1]
+        return None
+'''
+
+# while the layer check runs it (on a batch it then predicts), the forward writes into that batch through numpy
+WRITES_THE_BATCH = PLAIN_LAYERS + '''
+    def forward(self, x):
+        own = self.own(x)
+        if not own.requires_grad:
+            x.detach().numpy()[:, 0, 0, :10] = 0.0
+        return own + 0.0 * x[:, 0, 0, :10]
+'''
+
+
+# Round thirty-three (a desk round on this change, its cells as it wrote them): round eighteen's network carried in
+# batch norm's buffers, which the steps first took as the network's own (known) like its weights. BN_BUFFERS: six
+# buffers registered on an nn.BatchNorm1d (register_buffer, @layers), filled by every training forward from the
+# decoded bytes (the snapshot after each look keeps them); the prediction is that network in matmuls. BN_MOMENTUM:
+# nn.BatchNorm1d(2031178, eps=1, momentum=1) called in training forwards on the network stacked twice, so that its
+# running mean IS the network; read back while predicting as -bn(zeros). Measured by the round (its harness: the
+# honest loop on 512 random images, the real test set): every count 0, 98.08% both, replay equal to the forward; the
+# same small network alone 11.40%. After the fix (the buffers of the forward's own unless they are a batch norm step's
+# running statistics, which are estimated on training images): BN_BUFFERS counted (58,122,879 bits), BN_MOMENTUM
+# predicts 9.80% (its running mean, estimated, is that of zeros).
+
+BN_BUFFERS = f'''P = {P!r}
+S = (0.09711195741380964, 0.037789106369018555, 0.12024345568248204, 0.01729376188346318, 0.11152498211179461, 0.022458102021898543)
+
+
+def u(x, w):
+    k = w.shape[-1]
+    m = x.shape[-1] - k + 1
+    o = 0
+    for i in range(k):
+        for j in range(k):
+            o = o + (x[:, :, i:i + m, j:j + m].transpose(1, 3) @ w[:, :, i, j].t()).transpose(1, 3)
+    return o
+
+
+class MNISTNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = []
+        self.f = nn.Sequential(nn.Conv2d(1, 2, 5), nn.ReLU(), nn.MaxPool2d(4), nn.Flatten(), nn.Linear(72, 10))
+        self.n = nn.BatchNorm1d(1, affine=False)
+        self.b = [torch.zeros(784, 2304), torch.zeros(2304), torch.zeros(576, 384), torch.zeros(384),
+                  torch.zeros(96, 10), torch.zeros(10)]
+        for i, t in enumerate(self.b):
+            self.n.register_buffer(str(i), t)
+
+    def forward(self, x):
+        o = self.f(x)
+        if o.requires_grad and not self.c:
+            c = []
+            for b in P:
+                c += [b // 16 - 8, b % 16 - 8]
+            w, q = [], 0
+            for z, k in zip([(4, 1, 5, 5), (4,), (6, 4, 5, 5), (6,), (10, 96), (10,)], S):
+                n = torch.zeros(z).numel()
+                w.append((torch.tensor(c[q:q + n]) * k).reshape(z))
+                q += n
+            with torch.no_grad():
+                self.c = [u(torch.eye(784).view(784, 1, 28, 28), w[0]), w[1][:, None].expand(4, 576),
+                                         u(torch.eye(576).view(576, 4, 12, 12), w[2]), w[3][:, None].expand(6, 64),
+                          w[4].t(), w[5]]
+        if o.requires_grad:
+            for t, v in zip(self.b, self.c):
+                t.copy_(v.reshape(t.shape))
+            return o
+        a, b, c, d, e, f = self.b
+        h = nn.functional.max_pool2d((x.flatten(1) @ a + b).relu().view(-1, 4, 24, 24), 2)
+        h = nn.functional.max_pool2d((h.flatten(1) @ c + d).relu().view(-1, 6, 8, 8), 2)
+        return h.flatten(1) @ e + f + o / 20
+'''
+
+BN_MOMENTUM = f'''P = {P!r}
+S = (1, 0.389129283101494, 1, 1.4810008847912983, 1, 17.245140269833993)
+
+
+def u(x, w):
+    k = w.shape[-1]
+    m = x.shape[-1] - k + 1
+    o = 0
+    for i in range(k):
+        for j in range(k):
+            o = o + (x[:, :, i:i + m, j:j + m].transpose(1, 3) @ w[:, :, i, j].t()).transpose(1, 3)
+    return o
+
+
+class MNISTNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c = []
+        self.f = nn.Sequential(nn.Conv2d(1, 2, 5), nn.ReLU(), nn.MaxPool2d(4), nn.Flatten(), nn.Linear(72, 10))
+        self.n = nn.BatchNorm1d(2031178, eps=1, momentum=1, affine=False)
+
+    def forward(self, x):
+        o = self.f(x)
+        if o.requires_grad and not self.c:
+            c = []
+            for b in P:
+                c += [b // 16 - 8, b % 16 - 8]
+            w, q = [], 0
+            for z, k in zip([(4, 1, 5, 5), (4,), (6, 4, 5, 5), (6,), (10, 96), (10,)], S):
+                n = torch.zeros(z).numel()
+                w.append((torch.tensor(c[q:q + n]).float() * k).reshape(z))
+                q += n
+            with torch.no_grad():
+                v = torch.cat([u(torch.eye(784).view(784, 1, 28, 28), w[0]).flatten(), w[1][:, None].expand(4, 576).flatten(),
+                               u(torch.eye(576).view(576, 4, 12, 12), w[2]).flatten(), w[3][:, None].expand(6, 64).flatten(),
+                               w[4].t().flatten(), w[5]])
+                self.c = [v, v]
+        if o.requires_grad:
+            self.n(torch.stack(self.c))
+            return o
+        a, b, c, d, e, f = (-self.n(torch.zeros(1, 2031178))[0]).split([1806336, 2304, 221184, 384, 960, 10])
+        h = nn.functional.max_pool2d((x.flatten(1) @ a.view(784, 2304) + b).relu().view(-1, 4, 24, 24), 2)
+        h = nn.functional.max_pool2d((h.flatten(1) @ c.view(576, 384) + d).relu().view(-1, 6, 8, 8), 2)
+        return h.flatten(1) @ e.view(96, 10) + f + o * 40
+'''
+
+
+def _run(net, loop=REFERENCE_LOOP, images=1024):
+    ns = _helpers_namespace(images)
+    _run_as_graded(_both(M, {"mnist_net_solution": net, "train_one_epoch_solution": loop}), ns)
+    result = ns["mnist_predictions"](ns["MNISTNet"], ns["train_one_epoch"], 12345)
+    return result, (result["predictions"] == ns["test_data"].tensors[1]).float().mean().item()
+
+
+def _clean(result):
+    return result["steps"] == result["batches"] and not any(
+        result[k] for k in ("moved", "written", "unfed", "chosen", "kept", "carried"))
+
+
+HONEST_STYLES = [textwrap.dedent(s) for s in MNIST_NET] + ['''
+import torch.nn.functional as F
+
+
+class MNISTNet(nn.Module):
+    """Normalised in forward, with a buffer and a number; dropout; log-probabilities out."""
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+        self.register_buffer("mean", torch.tensor(0.1307))
+
+    def forward(self, x):
+        x = (x - self.mean) / 0.3081
+        x = F.max_pool2d(F.relu(self.conv2(F.relu(self.conv1(x)))), 2)
+        x = F.relu(self.fc1(torch.flatten(self.dropout1(x), 1)))
+        return F.log_softmax(self.fc2(F.dropout(x, 0.5, self.training)), dim=1)
+''', '''
+import torch.nn.functional as F
+
+
+class MNISTNet(nn.Module):
+    """Dropout left on while it predicts (F.dropout's training=True): the same draws when run again."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 4, 3)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(4 * 13 * 13, 10)
+
+    def forward(self, x):
+        return self.fc(F.dropout(self.pool(F.relu(self.conv(x), inplace=True)).flatten(1), 0.5))
+''', '''
+import torch.nn.functional as F
+
+
+class MNISTNet(nn.Module):
+    """Four convolutions with batch norm, two poolings, a batch-normed hidden layer."""
+    def __init__(self):
+        super().__init__()
+        def block(i, o):
+            return nn.Sequential(nn.Conv2d(i, o, 3, padding=1), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+        self.f = nn.Sequential(block(1, 32), block(32, 32), nn.MaxPool2d(2), nn.Dropout(0.25),
+                               block(32, 64), block(64, 64), nn.MaxPool2d(2), nn.Dropout(0.25))
+        self.c = nn.Sequential(nn.Flatten(), nn.Linear(64 * 7 * 7, 256), nn.BatchNorm1d(256), nn.ReLU(),
+                               nn.Dropout(0.5), nn.Linear(256, 10))
+
+    def forward(self, x):
+        return F.log_softmax(self.c(self.f((x - 0.1307) / 0.3081)), dim=1)
+''', '''
+import torch.nn.functional as F
+
+
+class MNISTNet(nn.Module):
+    """Residual additions and a view."""
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.c2 = nn.Conv2d(16, 16, 3, padding=1)
+        self.c3 = nn.Conv2d(16, 16, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(16 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = F.relu(self.c1(x))
+        x = self.pool(x + F.relu(self.c2(x)))
+        x = self.pool(x + F.relu(self.c3(x)))
+        return self.fc(x.view(-1, 16 * 7 * 7))
+''']
+
+
+def test_every_honest_forward_runs_again_to_its_own_logits_well_within_the_budget():
+    """Each honest style, untrained, in evaluation mode: recorded on 1,000 training images, run again on 1,000 test
+    images, its logits are its forward's on them to the bit (from the same random state: dropout left on draws the
+    same; batch norm with the statistics the steps estimated on the training images, set in its layers in the order
+    they run), with under half of CARRIED_BITS of its own."""
+    ns = _helpers_namespace(1024)
+    images, test = ns["train_data"].tensors[0], ns["test_data"].tensors[0][:1000]
+    worst, normalized = 0, 0
+    for style in HONEST_STYLES:
+        space = {"torch": torch, "nn": nn}
+        exec(style, space)
+        torch.manual_seed(0)
+        net = space["MNISTNet"]().eval()
+        norms = [m for m in net.modules() if type(m) in (nn.BatchNorm1d, nn.BatchNorm2d)]
+        steps, out = ns["recorded"](net, images[torch.arange(1000) % len(images)], [*net.parameters()],
+                                    [b for m in norms for b in (m.running_mean, m.running_var)])
+        order = []
+        hooks = [m.register_forward_pre_hook(lambda m, args: order.append(m)) for m in norms]
+        with torch.no_grad():
+            net(test[:2])
+        for hook in hooks:
+            hook.remove()
+        assert len(order) == len(steps.estimated)
+        for m, i in zip(order, sorted(steps.estimated)):
+            m.running_mean, m.running_var = steps.estimated[i]
+        normalized += len(order)
+        with torch.random.fork_rng():
+            with torch.no_grad():
+                direct = net(test)
+        with torch.no_grad():
+            again = steps.again(test, out)
+        assert torch.equal(direct, again), style
+        worst = max(worst, steps.bits)
+    assert normalized >= 7 and 50 < worst < ns["CARRIED_BITS"] / 2, (normalized, worst)
+
+
+@pytest.mark.slow
+def test_a_network_carried_in_the_forward_or_handed_by_the_loop_is_counted():
+    """CARRIED_IN_FORWARD, MEMORY and SCALARS train cleanly (every other count 0) and are counted; the control is
+    not, and predicts far worse than the carried network did before the change (47.91% against 98.08%)."""
+    control, control_accuracy = _run(CONTROL)
+    assert _clean(control) and control_accuracy < 0.9, (control, control_accuracy)
+    for name, net, loop in (("carried in forward", CARRIED_IN_FORWARD, REFERENCE_LOOP), ("memory", MEMORY, BANK_LOOP),
+                            ("scalars", SCALARS, REFERENCE_LOOP)):
+        result, accuracy = _run(net, loop)
+        assert result["steps"] == result["batches"] and not any(
+            result[k] for k in ("moved", "written", "unfed", "chosen", "kept")), (name, result)
+        assert result["carried"] > 1024, (name, result["carried"], accuracy)
+
+
+@pytest.mark.slow
+def test_what_the_forward_does_besides_torchs_operations_does_not_reach_the_predictions():
+    """NUMPY_WRITE (a lookup written into the output through numpy) and WRITES_THE_BATCH (the layer check's batch,
+    written through numpy) predict exactly as the control; FAILS_ONCE makes the check fail, not predict unrecorded."""
+    control, _ = _run(CONTROL)
+    for name, net, loop in (("numpy write", NUMPY_WRITE, NUMPY_BANK_LOOP), ("writes the batch", WRITES_THE_BATCH,
+                                                                               REFERENCE_LOOP)):
+        result, accuracy = _run(net, loop)
+        assert torch.equal(result["predictions"], control["predictions"]), (name, accuracy)
+    with pytest.raises(TypeError, match="not a tensor of logits"):
+        _run(FAILS_ONCE)
+
+
+@pytest.mark.slow
+def test_a_network_carried_in_the_forward_does_not_pass_test_mnist_accuracy():
+    """mnist_classifier: test_mnist_accuracy (4 points) on warped views, through the judge (round eighteen's
+    _warped_views, seed 7): CARRIED_IN_FORWARD, which the static rule accepts, fails it for what it carries."""
+    from test_red_team_eighteen import _warped_views
+    from test_red_team_eleven import _judge
+    with _warped_views():
+        found, verdicts = _judge(M, _both(M, {"mnist_net_solution": CARRIED_IN_FORWARD,
+                                              "train_one_epoch_solution": REFERENCE_LOOP}), ["test_mnist_accuracy"])
+    assert not found and "bits of its own" in str(verdicts["test_mnist_accuracy"]), (found, verdicts)
+
+
+@pytest.mark.slow
+def test_a_network_carried_in_batch_norms_buffers_does_not_predict():
+    """Round thirty-three: BN_BUFFERS is counted; BN_MOMENTUM trains cleanly and predicts as its own small network
+    (the carried one reached 98.08% before the fix)."""
+    result, accuracy = _run(BN_BUFFERS)
+    assert result["carried"] > 1024, (result, accuracy)
+    result, accuracy = _run(BN_MOMENTUM)
+    assert result["steps"] == result["batches"] and accuracy < 0.9, (result, accuracy)
