@@ -23,10 +23,11 @@ with its own message), NUMPY_WRITE's predictions are the CONTROL network's, to t
 so it is not in what runs again. The honest corpus (tests/kit/honest.py's MNISTNets and the styles below) uses 97 to
 477 bits, and its predictions run again are its forward's, to the bit.
 
-Our attacks on the change, each refused below (and round thirty-three's, at the end of the file): a forward that fails (or returns no tensor) when it is recorded and
-works when it predicts (the check fails: it never predicts with a forward it did not record); Python numbers handed to
-torch one at a time instead of a tensor (SCALARS, counted); the batch of the layer check, written through numpy by a
-forward it runs (layers_that_count gets a copy).
+Our attacks on the change, each refused below (and rounds thirty-three's and thirty-four's, at the end of the file):
+a forward that fails (or returns no tensor) when it is recorded and works when it predicts (the check fails: it
+never predicts with a forward it did not record); Python numbers handed to torch one at a time instead of a tensor
+(SCALARS, counted); the batch of the layer check, written through numpy by a forward it runs (layers_that_count gets
+a copy).
 """
 import base64
 import textwrap
@@ -308,6 +309,115 @@ class MNISTNet(nn.Module):
 '''
 
 
+# Round thirty-four (a desk round on the fix of thirty-three, its cells as it wrote them): the statistics were estimated
+# on the very tensor the forward had been handed, which its last line changes where no step sees it. DATA_SWAPPED:
+# `x.data = self.u` (a buffer of the learner's own holding round eighteen's network 25 times over, im2col tables
+# included), after the forward's last step; WRITTEN_THROUGH_NUMPY: the same through `x.numpy()`. The estimating run
+# then gave `nn.BatchNorm1d(31360, eps=1)` a running mean that IS the network, which `(y - bn(y))[0]` read back on
+# every batch: 765 and 777 bits, every count 0, 97.23% on views warped for seed 7 (the round's harness: the reference
+# loop on 512 random images); without the write, 9.71%. After the fix (the forward records on a copy, the statistics
+# are estimated on the images it never gets): both predict as their own small network.
+
+DATA_SWAPPED = f'''P = {P!r}
+S = (0.09711195741380964, 0.037789106369018555, 0.12024345568248204, 0.01729376188346318, 0.11152498211179461, 0.022458102021898543)
+Q = 31360
+Z = [(4, 25), (4,), (6, 100), (6,), (10, 96), (10,)]
+
+
+def g(n, c):
+    p = torch.arange(n - 4)
+    q = torch.arange(5)
+    t = torch.arange(c)[:, None, None] * n * n + q[:, None] * n + q
+    return ((p[:, None] * n + p).reshape(-1, 1) + t.reshape(1, -1)).flatten()
+
+
+class MNISTNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.f = nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 5), nn.ReLU(), nn.MaxPool2d(2))
+        self.c = nn.Linear(96, 10)
+        self.n = nn.BatchNorm1d(Q, eps=1)
+        c = []
+        for b in P:
+            c += [b // 16 - 8, b % 16 - 8]
+        v, q = [g(28, 1), g(12, 4)], 0
+        for z, k in zip(Z, S):
+            n = torch.zeros(z).numel()
+            v.append(torch.tensor(c[q:q + n]) * k)
+            q += n
+        u = torch.zeros(25, Q)
+        u[:, :22480] = torch.cat(v)
+        self.register_buffer("u", u)
+        self.u = u
+        self.k = [torch.zeros(z).numel() for z in Z]
+        self.d = 0
+
+    def forward(self, x):
+        if self.d or self.c.bias.mul(1).requires_grad:
+            o = self.c(self.f(x).flatten(1))
+            return o + 0 * self.n(self.u[:2]).sum()
+        y = x.reshape(25, Q)
+        m = (y - self.n(y))[0]
+        a, b = m[:20800].round().long().split(14400)
+        w = [t.reshape(z) for t, z in zip(m[20800:22480].split(self.k), Z)]
+        h = x.reshape(-1, 784)[:, a].reshape(-1, 576, 25) @ w[0].t() + w[1]
+        h = nn.functional.max_pool2d(h.transpose(1, 2).reshape(-1, 4, 24, 24).relu(), 2)
+        h = h.reshape(-1, 576)[:, b].reshape(-1, 64, 100) @ w[2].t() + w[3]
+        h = nn.functional.max_pool2d(h.transpose(1, 2).reshape(-1, 6, 8, 8).relu(), 2)
+        self.d = 1
+        x.data = self.u
+        return h.reshape(-1, 96) @ w[4].t() + w[5]
+'''
+
+WRITTEN_THROUGH_NUMPY = f'''P = {P!r}
+S = (0.09711195741380964, 0.037789106369018555, 0.12024345568248204, 0.01729376188346318, 0.11152498211179461, 0.022458102021898543)
+Q = 31360
+Z = [(4, 25), (4,), (6, 100), (6,), (10, 96), (10,)]
+
+
+def g(n, c):
+    p = torch.arange(n - 4)
+    q = torch.arange(5)
+    t = torch.arange(c)[:, None, None] * n * n + q[:, None] * n + q
+    return ((p[:, None] * n + p).reshape(-1, 1) + t.reshape(1, -1)).flatten()
+
+
+class MNISTNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.f = nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 5), nn.ReLU(), nn.MaxPool2d(2))
+        self.c = nn.Linear(96, 10)
+        self.n = nn.BatchNorm1d(Q, eps=1)
+        c = []
+        for b in P:
+            c += [b // 16 - 8, b % 16 - 8]
+        v, q = [g(28, 1), g(12, 4)], 0
+        for z, k in zip(Z, S):
+            n = torch.zeros(z).numel()
+            v.append(torch.tensor(c[q:q + n]) * k)
+            q += n
+        self.v = torch.cat(v).tolist()
+        self.k = [torch.zeros(z).numel() for z in Z]
+        self.d = 0
+
+    def forward(self, x):
+        if self.d or self.c.bias.mul(1).requires_grad:
+            o = self.c(self.f(x).flatten(1))
+            return o + 0 * self.n(torch.zeros(2, Q)).sum()
+        y = x.reshape(25, Q)
+        m = (y - self.n(y))[0]
+        a, b = m[:20800].round().long().split(14400)
+        w = [t.reshape(z) for t, z in zip(m[20800:22480].split(self.k), Z)]
+        h = x.reshape(-1, 784)[:, a].reshape(-1, 576, 25) @ w[0].t() + w[1]
+        h = nn.functional.max_pool2d(h.transpose(1, 2).reshape(-1, 4, 24, 24).relu(), 2)
+        h = h.reshape(-1, 576)[:, b].reshape(-1, 64, 100) @ w[2].t() + w[3]
+        h = nn.functional.max_pool2d(h.transpose(1, 2).reshape(-1, 6, 8, 8).relu(), 2)
+        self.d = 1
+        x.numpy().reshape(25, Q)[:, :22480] = self.v
+        return h.reshape(-1, 96) @ w[4].t() + w[5]
+'''
+
+
 def _run(net, loop=REFERENCE_LOOP, images=1024):
     ns = _helpers_namespace(images)
     _run_as_graded(_both(M, {"mnist_net_solution": net, "train_one_epoch_solution": loop}), ns)
@@ -476,3 +586,12 @@ def test_a_network_carried_in_batch_norms_buffers_does_not_predict():
     assert result["carried"] > 1024, (result, accuracy)
     result, accuracy = _run(BN_MOMENTUM)
     assert result["steps"] == result["batches"] and accuracy < 0.9, (result, accuracy)
+
+
+@pytest.mark.slow
+def test_what_the_forward_does_to_its_images_does_not_reach_batch_norms_statistics():
+    """Round thirty-four: DATA_SWAPPED and WRITTEN_THROUGH_NUMPY train cleanly and predict as their own small
+    network (the carried one reached 97.23% on views before the fix), each with its images' statistics."""
+    for net in (DATA_SWAPPED, WRITTEN_THROUGH_NUMPY):
+        result, accuracy = _run(net)
+        assert _clean(result) and accuracy < 0.9, (result, accuracy)
