@@ -476,49 +476,10 @@ class MNISTNet(nn.Module):
         return o + own * (o.norm() / own.norm() / 100)
 '''
 
-SIGNS_IN_TRAINING = f'''P = {P!r}
-S = (0.09711195741380964, 0.037789106369018555, 0.12024345568248204, 0.01729376188346318, 0.11152498211179461, 0.022458102021898543)
-Z = [(4, 1, 5, 5), (4,), (6, 4, 5, 5), (6,), (10, 96), (10,)]
-
-
-class MNISTNet(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.f = nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 5), nn.ReLU(),
-                               nn.MaxPool2d(2))
-        self.c = nn.Linear(96, 10)
-        self.n = nn.BatchNorm1d(1680 * 32)
-        c = []
-        for b in P:
-            c += [b // 16 - 8, b % 16 - 8]
-        w, q = [], 0
-        for z, k in zip(Z, S):
-            n = torch.zeros(z).numel()
-            w.append(torch.tensor(c[q:q + n]) * k)
-            q += n
-        u = torch.cat(w).view(torch.int32).long() % 2 ** 32
-        bits = (u[:, None] // 2 ** torch.arange(32)) % 2
-        self.k = [t.numel() for t in w]
-        self.signs = torch.where(bits.flatten() == 1, -0.0, 0.0).tolist()
-
-    def forward(self, x):
-        own = self.c(self.f(x).flatten(1))
-        if own.requires_grad:
-            self.n.bias.detach().numpy()[:] = self.signs
-            return own + 0 * (self.n.weight.sum() + self.n.bias.sum())
-        u = (self.n.bias.reciprocal().lt(0).long().view(1680, 32) * 2 ** torch.arange(32)).sum(1)
-        v = u.int().view(torch.float32).split(self.k)
-        layers = [self.f[0].weight, self.f[0].bias, self.f[3].weight, self.f[3].bias, self.c.weight, self.c.bias]
-        kept = [p.clone() for p in layers]
-        for p, t in zip(layers, v):
-            p.copy_(t.view(p.shape))
-        h = nn.functional.max_pool2d(nn.functional.relu(self.f[0].forward(x)), 2)
-        h = nn.functional.max_pool2d(nn.functional.relu(self.f[3].forward(h)), 2)
-        o = self.c.forward(h.flatten(1))
-        for p, k in zip(layers, kept):
-            p.copy_(k)
-        return o + own * (o.norm() / own.norm() / 100)
-'''
+# (the signs written in training forwards instead: the same cell with the write moved into the training branch)
+SIGNS_IN_TRAINING = SIGNS.replace(
+    "            return own + 0 * (self.n.weight.sum() + self.n.bias.sum())\n        self.n.bias.detach().numpy()[:] = self.signs\n",
+    "            self.n.bias.detach().numpy()[:] = self.signs\n            return own + 0 * (self.n.weight.sum() + self.n.bias.sum())\n")
 
 
 # Round thirty-six (a desk round on the fix of thirty-five, its cell as it wrote it): torch.equal compares across
