@@ -547,7 +547,7 @@ def _run(net, loop=REFERENCE_LOOP, images=1024):
 
 def _clean(result):
     return result["steps"] == result["batches"] and not any(
-        result[k] for k in ("moved", "written", "unfed", "chosen", "kept", "carried"))
+        result.get(k) for k in ("moved", "written", "unfed", "chosen", "kept", "carried", "unreplayed"))
 
 
 HONEST_STYLES = [textwrap.dedent(s) for s in MNIST_NET] + ['''
@@ -627,10 +627,10 @@ def test_every_honest_forward_runs_again_to_its_own_logits_well_within_the_budge
     """Each honest style, untrained, in evaluation mode: recorded on 1,000 training images, run again on 1,000 test
     images, its logits are its forward's on them to the bit (from the same random state: dropout left on draws the
     same; batch norm with the statistics the steps estimated on the training images, set in its layers in the order
-    they run), with under half of CARRIED_BITS of its own."""
+    they run), with under half of CARRIED_BITS of its own; and its layers count on those steps as on its forward."""
     ns = _helpers_namespace(1024)
     images, test = ns["train_data"].tensors[0], ns["test_data"].tensors[0][:1000]
-    worst, normalized = 0, 0
+    worst, normalized, layered = 0, 0, 0
     for style in HONEST_STYLES:
         space = {"torch": torch, "nn": nn}
         exec(style, space)
@@ -655,8 +655,12 @@ def test_every_honest_forward_runs_again_to_its_own_logits_well_within_the_budge
         with torch.no_grad():
             again = steps.again(test, out)
         assert torch.equal(direct, again), style
+        kinds = ns["counting_kinds"](net, ns["layers_that_count"](net, test, (steps, out)))
+        assert kinds == ns["counting_kinds"](net, ns["layers_that_count"](net, test)) and len(kinds) >= 2, (style, kinds)
+        layered += kinds == ["Conv2d", "Linear", "MaxPool2d"]
         worst = max(worst, steps.bits)
-    assert normalized >= 7 and 50 < worst < ns["CARRIED_BITS"] / 2, (normalized, worst)
+    assert normalized >= 7 and 50 < worst < ns["CARRIED_BITS"] / 2 and layered >= len(HONEST_STYLES) - 2, (
+        normalized, worst, layered)
 
 
 @pytest.mark.slow
@@ -773,3 +777,137 @@ def test_complex_numbers_count_to_the_bit():
         for k in range(2):
             torch.full((2,), complex(nan[k], nan[1 - k]))
     assert steps.bits >= 2 * 128, steps.bits
+
+
+FIRST_CALL_SKIPS = '''class MNISTNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2))
+        self.fc = nn.Sequential(nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+        self.mix = nn.Linear(4 * 12 * 12, 10)
+        self.calls = 0
+
+    def forward(self, x):
+        out = self.fc(x.flatten(1))
+        if not self.training:
+            self.calls = self.calls + 1
+            if self.calls == 1:
+                return out
+        return out + self.mix(self.conv(x).flatten(1))
+'''
+
+
+def test_layers_count_on_the_steps_that_predict():
+    """Round thirty-six's unexploited road: the layer check ran the network's own forward, not the recorded steps, so a
+    forward whose first call in evaluation mode (the recorded one) leaves its convolution out had every layer counted
+    while it predicted with two Linear layers alone. Before: Conv2d, Linear and MaxPool2d counted (the forward's own
+    calls); on the steps that predict, Linear alone."""
+    ns = _helpers_namespace(1024)
+    space = {"torch": torch, "nn": nn}
+    exec(FIRST_CALL_SKIPS, space)
+    torch.manual_seed(0)
+    net = space["MNISTNet"]().eval()
+    images, test = ns["train_data"].tensors[0][:1000], ns["test_data"].tensors[0][:1000]
+    program = ns["recorded"](net, images, [*net.parameters()])
+    kinds = ns["counting_kinds"]
+    assert kinds(net, ns["layers_that_count"](net, test)) == ["Conv2d", "Linear", "MaxPool2d"]
+    assert kinds(net, ns["layers_that_count"](net, test, program)) == ["Linear"]
+
+
+# Round thirty-seven: the forward that takes the gradients (gradients on, while it trains) adds round eighteen's carried
+# network's logits, scaled by how far a storage layer's 6,720 weights are from +-0.02 targets whose signs are that
+# network's bits; the check's own gradient pulls the signs there in a few steps, and the recorded forward (gradients
+# off) reads them back from the trained weight (no bits of its own) into its layers, restoring them after (847 bits).
+# Measured on the previous commit: 98.07% (the same cell without the pull: 11.08%; CONTROL 47.91%), every count 0, all
+# three layers counted; through the judge on warped views, test_mnist_accuracy passed.
+PULLED = f'''P = {P!r}
+S = {tuple(float('%.3g' % v) for v in SMALL_SCALES)!r}
+
+
+def g(x, w, b):
+    k = w.shape[-1]
+    m = x.shape[-1] - k + 1
+    o = 0
+    for i in range(k):
+        for j in range(k):
+            o = o + torch.einsum("bchw,oc->bohw", x[:, :, i:i + m, j:j + m], w[:, :, i, j])
+    return o + b.view(1, -1, 1, 1)
+
+
+def u(x, w):
+    h = nn.functional.max_pool2d(nn.functional.relu(g(x, w[0], w[1])), 2)
+    h = nn.functional.max_pool2d(nn.functional.relu(g(h, w[2], w[3])), 2)
+    return h.flatten(1) @ w[4].t() + w[5]
+
+
+class MNISTNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.f = nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 5), nn.ReLU(),
+                               nn.MaxPool2d(2))
+        self.c = nn.Linear(96, 10)
+        self.s = nn.Linear(6720, 1, bias=False)
+        c, d = [], []
+        for b in P:
+            c += [b // 16, b % 16]
+        for v in c:
+            d += [v // 8 % 2, v // 4 % 2, v // 2 % 2, v % 2]
+        self.t = (torch.tensor(d) * 2 - 1) / 50
+        self.z = [(4, 1, 5, 5), (4,), (6, 4, 5, 5), (6,), (10, 96), (10,)]
+        self.n = [torch.zeros(z).numel() for z in self.z]
+        self.w = [((t - 8) * k).reshape(z) for t, k, z in zip(torch.tensor(c).split(self.n), S, self.z)]
+
+    def forward(self, x):
+        y = self.c(self.f(x).flatten(1))
+        if y.requires_grad:
+            return y + u(x, self.w) / (1 + (self.s.weight[0] - self.t).pow(2).sum())
+        b = self.s.weight[0].gt(0).view(1680, 4).float()
+        v = b[:, 0] * 8 + b[:, 1] * 4 + b[:, 2] * 2 + b[:, 3] - 8
+        a = [self.f[0].weight, self.f[0].bias, self.f[3].weight, self.f[3].bias, self.c.weight, self.c.bias]
+        e = [p.clone() for p in a]
+        for p, t, k in zip(a, v.split(self.n), S):
+            p.copy_(t.view(p.shape) * k)
+        h = nn.functional.max_pool2d(nn.functional.relu(self.f[0].forward(x)), 2)
+        h = nn.functional.max_pool2d(nn.functional.relu(self.f[3].forward(h)), 2)
+        o = self.c.forward(h.flatten(1))
+        for p, k in zip(a, e):
+            p.copy_(k)
+        return o + y * (o.norm() / y.norm() / 100)
+'''
+
+STEERED = PLAIN_LAYERS + '''
+    def forward(self, x):
+        y = self.own(x)
+        if y.requires_grad:
+            self.bank.append(1)
+            if len(self.bank) % 2:
+                return self.own(x + 0)
+        return y
+'''
+
+NUMBERED = PLAIN_LAYERS + '''
+    def forward(self, x):
+        y = self.own(x)
+        if y.requires_grad:
+            self.bank.append(1)
+            return y * (1 + len(self.bank) / 3e7) + len(self.bank) / 7e9
+        return y
+'''
+
+
+@pytest.mark.slow
+def test_what_the_training_forward_computes_is_counted_too():
+    """Round thirty-seven: PULLED, which predicts with a network its training forward pulled into a layer's weights, is
+    counted (its training forward carries 215,040 bits of targets); a training forward that computes otherwise on every
+    other batch (STEERED: a choice per step is a bit a step) is counted as `varied`, and one that hands torch another
+    number on every batch (NUMBERED) has its numbers counted together, past CARRIED_BITS in 16 steps."""
+    result, accuracy = _run(PULLED)
+    assert result["carried"] > ns_bits() and result["steps"] == result["batches"], (result, accuracy)
+    result, _ = _run(STEERED)
+    assert result["varied"] == 8 and not result["carried"], result
+    result, _ = _run(NUMBERED)
+    assert result["carried"] > ns_bits() and not result["varied"], result
+
+
+def ns_bits():
+    return _helpers_namespace(16)["CARRIED_BITS"]
