@@ -31,6 +31,7 @@ never predicts with a forward it did not record); Python numbers handed to torch
 a copy).
 """
 import base64
+import gc
 import textwrap
 
 import pytest
@@ -716,10 +717,11 @@ def test_a_network_carried_in_batch_norms_buffers_does_not_predict():
 @pytest.mark.slow
 def test_what_the_forward_does_to_its_images_does_not_reach_batch_norms_statistics():
     """Round thirty-four: DATA_SWAPPED and WRITTEN_THROUGH_NUMPY train cleanly and predict as their own small
-    network (the carried one reached 97.23% on views before the fix), each with its images' statistics."""
+    network (the carried one reached 97.23% on views before the fix), each with its images' statistics. (Since round
+    thirty-seven DATA_SWAPPED's training forward, which reads its buffer, is counted too.)"""
     for net in (DATA_SWAPPED, WRITTEN_THROUGH_NUMPY):
         result, accuracy = _run(net)
-        assert _clean(result) and accuracy < 0.9, (result, accuracy)
+        assert accuracy < 0.9, (result, accuracy)
 
 
 @pytest.mark.slow
@@ -1018,5 +1020,41 @@ def test_what_teaches_the_weights_is_the_recorded_steps():
         assert _clean(result) and torch.equal(result["predictions"], control[0]["predictions"]), (result, accuracy)
     assert control[1] < 0.5, control
     for cell, loop in ((GRAD_SWITCH, SWITCH_LOOP), (GEN_SWITCH, GEN_LOOP)):
-        result, accuracy = _run(cell, loop)
+        try:
+            result, accuracy = _run(cell, loop)
+        finally:  # (GEN_SWITCH's generator, collected, leaves gradients off as it found them: not for the next test)
+            gc.collect()
+            torch.set_grad_enabled(True)
         assert result["unfed"] == result["written"] == result["batches"], (result, accuracy)
+
+
+# Round thirty-nine, on round thirty-eight's fix: every buffer of a BatchNorm was a tensor the check knows (free) in the
+# training forward, and the replay read the live ones: BN_BUF registers the carried network's signs as a buffer of an
+# unused BatchNorm1d(1) and pulls the storage weights to them as DATA_SWAP did; RM_SWAP registers a 6,720-long tensor
+# as its running_mean and writes the signs into it through numpy (the look then kept them). Measured on the previous
+# commit (the proxy): 98.06% each, every count 0; BN_BUF passed test_mnist_accuracy through the judge on warped views.
+
+
+BN_BUF = DATA_SWAP.replace(
+    "        self.s = nn.Linear(6720, 1, bias=False)\n",
+    "        self.s = nn.Linear(6720, 1, bias=False)\n        self.b = nn.BatchNorm1d(1, affine=False)\n").replace(
+    "        self.t = torch.tensor([1.0 - 2.0 * v for v in d])\n",
+    "        self.t = torch.tensor([1.0 - 2.0 * v for v in d])\n        self.b.register_buffer('q', self.t)\n").replace(
+    "            a = w * 0\n            a.data = self.t\n", "            a = self.t\n")
+assert BN_BUF.count("self.t") == 3 and "a.data" not in BN_BUF, BN_BUF
+
+RM_SWAP = BN_BUF.replace("        self.b.register_buffer('q', self.t)\n",
+                         "        self.b.register_buffer('running_mean', self.t)\n").replace(
+    "        self.t = torch.tensor([1.0 - 2.0 * v for v in d])\n",
+    "        self.m = [1 - 2 * v for v in d]\n        self.t = torch.zeros(6720)\n").replace(
+    "            a = self.t\n", "            a = self.t\n            a.numpy()[:] = self.m\n")
+RM_SWAP = RM_SWAP.replace(".amax(1, keepdim=True) + 12", ".amax(1)[:, None] + 12")
+
+
+@pytest.mark.slow
+def test_only_batch_norms_own_statistics_are_the_checks():
+    """Round thirty-nine: a buffer of the learner's on a BatchNorm, or a running mean of another shape, is the forward's
+    own (counted, so the look refuses the forward); the statistics the replay reads are those the look left."""
+    for cell in (BN_BUF, RM_SWAP):
+        result, accuracy = _run(cell)
+        assert result["carried"] > 1024 and result["unfed"] == result["batches"], (result, accuracy)
