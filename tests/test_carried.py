@@ -1058,3 +1058,28 @@ def test_only_batch_norms_own_statistics_are_the_checks():
     for cell in (BN_BUF, RM_SWAP):
         result, accuracy = _run(cell)
         assert result["carried"] > 1024 and result["unfed"] == result["batches"], (result, accuracy)
+
+
+# Round forty (read-only): a parameter whose gradient is exactly 0 (a BatchNorm1d's weights, used times 0 in the
+# forward) starts where the check's reset puts it; the loop wrote 5e-13 into its gradient after the backward, inside the
+# tolerance the check then allowed on the CPU (1e-12), and Adam, dividing by its eps, stepped it by about 1.5e-7: a bit
+# a parameter that the forward could read back (bias > 0). Now the gradients are compared to the bit on the CPU.
+ZERO_CARRIER = PLAIN_LAYERS.replace("        self.bank = []\n", "        self.bank = []\n        self.carrier = nn.BatchNorm1d(64)\n") + '''
+    def forward(self, x):
+        return self.own(x) + 0 * (self.carrier.weight.sum() + self.carrier.bias.sum())
+'''
+ZERO_WRITE_LOOP = REFERENCE_LOOP.replace("        loss.backward()\n", "        loss.backward()\n"
+                                         "        for p in model.parameters():\n"
+                                         "            if p.shape == (64,):\n"
+                                         "                p.grad.copy_(p.grad + 5e-13)\n")
+
+
+@pytest.mark.slow
+def test_a_gradient_written_where_it_is_zero_is_seen():
+    """Round forty: ZERO_WRITE_LOOP's 5e-13 in a gradient that is exactly 0 is counted as written at every step; the
+    same cell with the reference loop is clean, and its carrier's bias stays at 0."""
+    assert ZERO_WRITE_LOOP != REFERENCE_LOOP
+    result, _ = _run(ZERO_CARRIER, ZERO_WRITE_LOOP)
+    assert result["written"] == result["batches"], result
+    result, _ = _run(ZERO_CARRIER)
+    assert _clean(result), result

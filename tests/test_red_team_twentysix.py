@@ -73,12 +73,11 @@ def test_gradients_pulled_under_the_tolerance_of_tiny_logits_are_seen():
 @pytest.mark.slow
 def test_the_pull_controls():
     """(Controls, 8,192 images.) The same scaled network and loop with no pull: honest, nothing written; with a
-    pull of the size Adam cannot tell from nothing (1e-20): nothing written, and the carried network does not
-    predict."""
+    pull of the size Adam cannot tell from nothing (1e-20): the carried network does not predict."""
     result, accuracy = _proxy(_pull_cells(pull="0.0"), 8192)
     assert result["steps"] == result["batches"] and not (result["moved"] or result["written"] or result["kept"])
     result, accuracy = _proxy(_pull_cells(pull="1e-20"), 8192)
-    assert not result["written"] and accuracy < 0.9, accuracy
+    assert accuracy < 0.9, accuracy  # (since round forty the gradients are compared to the bit: it is written too)
 
 
 TOLD_NET = '''class MNISTNet(nn.Module):
