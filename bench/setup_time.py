@@ -33,6 +33,23 @@ def build(installer, cache):
     return took, "uv could not" in done.stderr or "installing with pip" in done.stderr
 
 
+IMPORTS = "import torch, torchvision, nbformat"
+
+
+def import_seconds(cache, bytecode):
+    """Seconds a Python of the environment built in `cache` takes to import what every kernel, nbgrader and
+    judge imports, with PYTHONDONTWRITEBYTECODE set: reading the bytecode `./course` compiled, or (bytecode=False)
+    looking for it in an empty PYTHONPYCACHEPREFIX, so that it compiles the sources as before that step."""
+    python = next(cache.glob("venv-*/bin/python"))
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    with tempfile.TemporaryDirectory(prefix="course-nopyc-") as empty:
+        if not bytecode:
+            env["PYTHONPYCACHEPREFIX"] = empty
+        start = time.monotonic()
+        subprocess.run([str(python), "-c", IMPORTS], env=env, check=True)
+        return time.monotonic() - start
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--installers", nargs="+", default=["uv", "pip"], choices=["uv", "pip"])
@@ -42,12 +59,14 @@ def main(argv=None):
     pins = sum(1 for line in lock.splitlines() if "==" in line and not line.startswith("#"))
     with recorded("bench/setup_time.py", "A first ./course: building the environment", args.write):
         print(f"The lock, requirements.txt: {pins} pins; Python {sys.version.split()[0]}, {os.cpu_count()} cores.\n")
-        print("| installer | seconds, empty cache | fell back to pip |")
-        print("| --- | --- | --- |")
+        print(f"| installer | seconds, empty cache | fell back to pip | `{IMPORTS}`, with the bytecode | without |")
+        print("| --- | --- | --- | --- | --- |")
         for installer in args.installers:
             with tempfile.TemporaryDirectory(prefix="course-setup-") as folder:
                 took, fell_back = build(installer, Path(folder))
-            print(f"| {installer} | {took:.0f} | {'yes' if fell_back else 'no'} |", flush=True)
+                with_, without = (min(import_seconds(Path(folder), b) for _ in range(3)) for b in (True, False))
+            print(f"| {installer} | {took:.0f} | {'yes' if fell_back else 'no'} | {with_:.1f} s | {without:.1f} s |",
+                  flush=True)
 
 
 if __name__ == "__main__":
