@@ -622,6 +622,22 @@ class MNISTNet(nn.Module):
         x = self.pool(x + F.relu(self.c2(x)))
         x = self.pool(x + F.relu(self.c3(x)))
         return self.fc(x.view(-1, 16 * 7 * 7))
+''', '''
+class MNISTNet(nn.Module):
+    """Batch norm with a cumulative average of its statistics (momentum=None: 1 / its count of batches each step)."""
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(8, momentum=None)
+        self.conv2 = nn.Conv2d(8, 16, 3, padding=1)
+        self.bn2 = nn.BatchNorm2d(16, momentum=None)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(16 * 7 * 7, 10)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn1(self.conv1(x))))
+        x = self.pool(torch.relu(self.bn2(self.conv2(x))))
+        return self.fc(x.flatten(1))
 ''']
 
 
@@ -903,13 +919,14 @@ def test_what_the_training_forward_computes_is_counted_too():
     """Round thirty-seven: PULLED, which predicts with a network its training forward pulled into a layer's weights, is
     counted (its training forward carries 215,040 bits of targets); a training forward that computes otherwise on every
     other batch (STEERED: a choice per step is a bit a step) is counted as `varied`, and one that hands torch another
-    number on every batch (NUMBERED) has its numbers counted together, past CARRIED_BITS in 16 steps."""
+    number on every batch (NUMBERED) has its numbers counted together, past CARRIED_BITS in 16 steps (and since round
+    forty-one every forward after the first is `varied`: its numbers are not the first's)."""
     result, accuracy = _run(PULLED)
     assert result["carried"] > ns_bits() and result["steps"] == result["batches"], (result, accuracy)
     result, _ = _run(STEERED)
     assert result["varied"] == 8 and not result["carried"], result
     result, _ = _run(NUMBERED)
-    assert result["carried"] > ns_bits() and not result["varied"], result
+    assert result["carried"] > ns_bits() and result["varied"] == result["batches"] - 1, result
 
 
 def ns_bits():
@@ -1199,3 +1216,47 @@ class MNISTNet(nn.Module):
 def test_a_training_forward_that_chooses_among_its_numbers_is_counted():
     result, _ = _run(CHOOSING)
     assert result["varied"] >= result["batches"] - 1, result
+
+
+# Round forty-two (desk): a parameter registered on one of torch's own layers under a name of its own (a BatchNorm1d's
+# weight, filled in __init__ with round eighteen's network, set as `self.c.q` on an nn.Linear) was counted as torch's
+# start, though the layer's reset writes only its weight and bias; the training forward gave it a gradient of exactly 0
+# (Adam left it as it was), the predicting forward copied it into the layers. Measured on the commit before (the proxy,
+# 1,024 training images): every count 0, all three layers, 98.09%; the same cell with the copy left out: 42.02%. Now
+# every parameter of torch's layers is NaN before the reset, and one the reset leaves so is the learner's (`kept`).
+EXTRA_PARAMETER = f"P = {P!r}\nS = {tuple(round(v * 10000) for v in SMALL_SCALES)!r}\n\n\n" + '''class MNISTNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.f = nn.Sequential(nn.Conv2d(1, 4, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(4, 6, 5), nn.ReLU(),
+                               nn.MaxPool2d(2))
+        self.c = nn.Linear(96, 10)
+        c = []
+        for b in P:
+            c += [b // 16 - 8, b % 16 - 8]
+        z = [(4, 1, 5, 5), (4,), (6, 4, 5, 5), (6,), (10, 96), (10,)]
+        self.m = [torch.zeros(s).numel() for s in z]
+        q = nn.BatchNorm1d(1680).weight
+        q.detach().copy_(torch.cat([t * k / 10000 for t, k in zip(torch.tensor(c).float().split(self.m), S)]))
+        self.c.q = q
+
+    def forward(self, x):
+        y = self.c(self.f(x).flatten(1))
+        if y.requires_grad:
+            return y + self.c.q.sum() * 0
+        a = [self.f[0].weight, self.f[0].bias, self.f[3].weight, self.f[3].bias, self.c.weight, self.c.bias]
+        e = [p.clone() for p in a]
+        for p, t in zip(a, self.c.q.split(self.m)):
+            p.copy_(t.view(p.shape))
+        h = nn.functional.max_pool2d(nn.functional.relu(self.f[0].forward(x)), 2)
+        h = nn.functional.max_pool2d(nn.functional.relu(self.f[3].forward(h)), 2)
+        o = self.c.forward(h.flatten(1))
+        for p, k in zip(a, e):
+            p.copy_(k)
+        return o + y * (o.norm() / y.norm() / 100)
+'''
+
+
+@pytest.mark.slow
+def test_a_parameter_torchs_reset_does_not_write_is_the_learners():
+    result, _ = _run(EXTRA_PARAMETER)
+    assert result["kept"] >= 1, result
