@@ -377,7 +377,10 @@ def test_ctrl_c_then_again_finishes_the_class(tmp_path, honest_alone):
         hand_in(course, name, build(course))
     cmd = [sys.executable, "-m", "grader.grade", ASSIGNMENT, "--timeout", str(CELL_TIMEOUT), "--memory", str(MEMORY),
            "--ReadLearnerCode.checked_code_only=False", "--workers", "1"]  # as grade() runs it, but for the workers
-    proc = subprocess.Popen(cmd, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # (Ctrl-C's signal as a terminal sends it, even where this run's launcher ignores it: bash ignores SIGINT for a
+    # command it starts in the background, and Python then leaves it ignored)
+    proc = subprocess.Popen(cmd, cwd=course, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     first = ""
     while not first.startswith("[1/"):
         first = proc.stdout.readline()
