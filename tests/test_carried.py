@@ -540,9 +540,13 @@ class MNISTNet(nn.Module):
 '''
 
 
-def _run(net, loop=REFERENCE_LOOP, images=1024):
+def _run(net, loop=REFERENCE_LOOP, images=1024, graded=True):
     ns = _helpers_namespace(images)
-    _run_as_graded(_both(M, {"mnist_net_solution": net, "train_one_epoch_solution": loop}), ns)
+    if graded:
+        _run_as_graded(_both(M, {"mnist_net_solution": net, "train_one_epoch_solution": loop}), ns)
+    else:  # (cells the static rule refuses, for what mnist_predictions makes of them)
+        exec(net, ns)
+        exec(loop, ns)
     result = ns["mnist_predictions"](ns["MNISTNet"], ns["train_one_epoch"], 12345)
     return result, (result["predictions"] == ns["test_data"].tensors[1]).float().mean().item()
 
@@ -638,6 +642,31 @@ class MNISTNet(nn.Module):
         x = self.pool(torch.relu(self.bn1(self.conv1(x))))
         x = self.pool(torch.relu(self.bn2(self.conv2(x))))
         return self.fc(x.flatten(1))
+''', '''
+class MNISTNet(nn.Module):
+    """Normalised by the batch's own statistics, written out by hand (a float from the batch's size: at a smaller last
+    batch, another float)."""
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3, padding=1)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(8 * 14 * 14, 10)
+
+    def forward(self, x):
+        h = self.conv(x)
+        n = h.size(0) * h.size(2) * h.size(3)
+        mu = h.sum((0, 2, 3), keepdim=True) * (1.0 / n)
+        var = ((h - mu) ** 2).sum((0, 2, 3), keepdim=True) * (1.0 / n)
+        return self.fc(self.pool(torch.relu((h - mu) / torch.sqrt(var + 1e-5))).flatten(1))
+''', '''
+class MNISTNet(nn.Module):
+    """The batch in three chunks, each through the layers (x.chunk: at a smaller last batch, other chunk sizes)."""
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(1, 8, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 12 * 12, 10))
+
+    def forward(self, x):
+        return torch.cat([self.body(part) for part in x.chunk(3)])
 ''']
 
 
@@ -1260,3 +1289,45 @@ EXTRA_PARAMETER = f"P = {P!r}\nS = {tuple(round(v * 10000) for v in SMALL_SCALES
 def test_a_parameter_torchs_reset_does_not_write_is_the_learners():
     result, _ = _run(EXTRA_PARAMETER)
     assert result["kept"] >= 1, result
+
+
+# Our own (round forty-two's report): a forward's numbers may follow the size of its batch, and the last batch of an
+# epoch is smaller (104 of 1,000 training images). Measured on afa3ef3: the hand-written normalisation (a float,
+# 1 / the batch's count) and the chunks (x.chunk(3): 43 then 35 images) were `varied` 2 (the last batch of each epoch),
+# so both honest styles lost test_mnist_accuracy's points. Now an integer may follow the size in proportion, rounded
+# either way, and a float in proportion or in inverse proportion (`same_told`).
+@pytest.mark.slow
+@pytest.mark.parametrize("style", range(len(HONEST_STYLES)))
+def test_every_honest_style_trains_cleanly_to_a_smaller_last_batch(style):
+    """Each honest style with one of the honest loops (in turn), on 1,000 training images (batches of 128, the last of
+    104): every count 0, and better than chance."""
+    loop = textwrap.dedent(TRAIN_ONE_EPOCH[style % len(TRAIN_ONE_EPOCH)])
+    # (styles 7 and 9 return log-probabilities, F.log_softmax, which MNISTNet's part does not allow: its network
+    # returns logits; they run here as written, for the counts alone)
+    result, accuracy = _run(HONEST_STYLES[style], loop, images=1000, graded=style not in (7, 9))
+    assert _clean(result) and not result["varied"] and accuracy > 0.3, (style, result, accuracy)
+
+
+def test_numbers_may_follow_the_batch_size_only_as_honest_code_does():
+    """same_told on the first forward (128 images) and a last batch of 104: equal numbers, integers in proportion
+    (rounded either way) and floats in proportion or in inverse proportion pass; any other change, a change on a batch
+    of the first's size, or a tensor of its own that changed, does not."""
+    import struct
+    ns = _helpers_namespace(8)
+    same = ns["same_told"]
+
+    def f(v):
+        return struct.pack("<d", v)
+    first = [("numbers", [128, 43, f(1.0 / 128), f(0.5), True]), ("tensor", ("tensor", "float", (1,), b"a"))]
+    assert same(first, 128, first, 128)
+    last = [("numbers", [104, 35, f(1.0 / 104), f(0.5), True]), ("tensor", ("tensor", "float", (1,), b"a"))]
+    assert same(last, 104, first, 128)
+    assert same([("numbers", [104, 34, f(1.0 / 104), f(0.5), True]), first[1]], 104, first, 128)
+    assert same([("numbers", [104, 35, f(1.0 / 128 * 104 / 128), f(0.5), True]), first[1]], 104, first, 128)
+    for changed in ([105, 35, f(1.0 / 104), f(0.5), True], [104, 36, f(1.0 / 104), f(0.5), True],
+                    [104, 35, f(1.0 / 104 + 1e-9), f(0.5), True], [104, 35, f(1.0 / 104), f(0.25), True],
+                    [104, 35, f(1.0 / 104), f(0.5), False], [104, 35, f(1.0 / 104), f(0.5)]):
+        assert not same([("numbers", changed), first[1]], 104, first, 128), changed
+    assert not same([("numbers", [128, 44, f(1.0 / 128), f(0.5), True]), first[1]], 128, first, 128)
+    assert not same([first[0], ("tensor", ("tensor", "float", (1,), b"b"))], 104, first, 128)
+    assert not same(first[:1], 128, first, 128)
