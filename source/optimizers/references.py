@@ -30,12 +30,30 @@ def replay_rule(update, shapes, seed, dtype, steps, used, grad_scale, sometimes=
             for p, state in zip(params, states):
                 if p.grad is not None:
                     update(p, p.grad, state, t)
+                elif state and getattr(update, "none_as_zero", False):  # (as a zero_grad() that fills zeros leaves it)
+                    update(p, torch.zeros_like(p), state, t)
         after.append([p.detach().clone() for p in params])
     return after
 
 
+NONE_AS_ZERO = "a parameter without a gradient stepped as if its gradient were 0"
+
+
+def none_as_zero(update, kept):
+    """The slip of the right rule `update` applied also where a parameter has no gradient on a step (after its
+    first), as if the gradient were 0: a zero_grad() that fills the gradients with zeros, or a step that reads a
+    missing gradient as 0. torch.optim skips such a parameter: it and `kept` stay as they are."""
+    update.none_as_zero = True
+    return (NONE_AS_ZERO, "skip a parameter whose .grad is None, as torch.optim does (zero_grad() sets every "
+            f"gradient to None, not to zeros): the parameter and {kept} stay as they are", update)
+
+
 def sgd_slips(lr, momentum=0.0):
     """(slip, what to fix, update rule) for SGD's usual mistakes."""
+    def plain(p, g, s, t):
+        s["b"] = g.clone() if "b" not in s else momentum * s["b"] + g
+        p -= lr * (s["b"] if momentum else g)
+
     def damped(p, g, s, t):
         s["b"] = g.clone() if t == 1 else momentum * s["b"] + (1 - momentum) * g
         p -= lr * s["b"]
@@ -46,7 +64,8 @@ def sgd_slips(lr, momentum=0.0):
 
     return [("the momentum buffer damped, b = μ·b + (1 − μ)·g",
              "torch.optim.SGD adds the whole gradient, b = μ·b + g", damped),
-            ("Nesterov's momentum", "step by the buffer itself, p = p − lr·b", nesterov)]
+            ("Nesterov's momentum", "step by the buffer itself, p = p − lr·b", nesterov),
+            none_as_zero(plain, "its momentum buffer")]
 
 
 def adam_slips(lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
@@ -75,7 +94,8 @@ def adam_slips(lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
              rule(count_per_parameter=True)),
             ("one step count t for all parameters",
              "each parameter counts its own steps, as torch.optim.Adam does: a parameter without a gradient "
-             "on a step keeps its t", rule(one_count=True))]
+             "on a step keeps its t", rule(one_count=True)),
+            none_as_zero(rule(), "its averages and step count")]
 
 
 def rmsprop_slips(lr=1e-2, alpha=0.99, eps=1e-8):
@@ -89,7 +109,8 @@ def rmsprop_slips(lr=1e-2, alpha=0.99, eps=1e-8):
 
     return [("ε inside the square root", "add ε after the square root: g / (√s + ε)", rule(eps_inside=True)),
             ("α and 1 − α swapped", "keep α of the old average: s = α·s + (1 − α)·g²", rule(swapped=True)),
-            ("no square root", "divide by √s + ε, not by s + ε", rule(no_sqrt=True))]
+            ("no square root", "divide by √s + ε, not by s + ε", rule(no_sqrt=True)),
+            none_as_zero(rule(), "its average")]
 
 
 OPTIMIZER_SLIPS = {"SGD": sgd_slips, "Adam": adam_slips, "RMSprop": rmsprop_slips}
