@@ -1309,15 +1309,18 @@ def test_every_honest_style_trains_cleanly_to_a_smaller_last_batch(style):
 
 
 def test_numbers_may_follow_the_batch_size_only_as_honest_code_does():
-    """same_told on the first forward (128 images) and a last batch of 104: equal numbers, integers in proportion
-    (rounded either way) and floats in proportion or in inverse proportion pass; any other change, a change on a batch
-    of the first's size, or a tensor of its own that changed, does not."""
+    """same_told on the first forward (128 images) and a last batch of 104, the loader's two sizes: equal numbers,
+    positive integers in proportion (rounded either way) and floats in proportion or in inverse proportion pass; any
+    other change (a negative or zero integer changed), a change on a batch of the first's size or of a size the loader
+    does not give (round forty-three), or a tensor of its own that changed, does not."""
     import struct
     ns = _helpers_namespace(8)
-    same = ns["same_told"]
 
     def f(v):
         return struct.pack("<d", v)
+
+    def same(told, size, first, first_size):
+        return ns["same_told"](told, size, first, first_size, (128, 104))
     first = [("numbers", [128, 43, f(1.0 / 128), f(0.5), True]), ("tensor", ("tensor", "float", (1,), b"a"))]
     assert same(first, 128, first, 128)
     last = [("numbers", [104, 35, f(1.0 / 104), f(0.5), True]), ("tensor", ("tensor", "float", (1,), b"a"))]
@@ -1331,3 +1334,9 @@ def test_numbers_may_follow_the_batch_size_only_as_honest_code_does():
     assert not same([("numbers", [128, 44, f(1.0 / 128), f(0.5), True]), first[1]], 128, first, 128)
     assert not same([first[0], ("tensor", ("tensor", "float", (1,), b"b"))], 104, first, 128)
     assert not same(first[:1], 128, first, 128)
+    assert not ns["same_told"](last, 104, first, 128, (128, 96)) and not ns["same_told"](last, 104, first, 128)
+    halves = [("numbers", [64, 22, f(1.0 / 64), f(0.5), True]), first[1]]  # (a first forward of 64 images)
+    assert not ns["same_told"](first, 128, halves, 64, (128, 104))
+    assert same([("numbers", [-1, 0, 2])], 104, [("numbers", [-1, 0, 2])], 128)
+    for changed in ([0, 0, 2], [-1, -1, 2], [-1, 0, 1]):
+        assert same([("numbers", changed)], 104, [("numbers", [-1, 0, 2])], 128) == (changed == [-1, 0, 1]), changed

@@ -25,10 +25,10 @@ def replay_rule(update, shapes, seed, dtype, steps, used, grad_scale, sometimes=
     for t in range(1, steps + 1):
         for p in params:
             p.grad = None
-        toy_loss(params, used_on_step(used, sometimes, t - 1), grad_scale).backward()
+        toy_loss(params, used_on_step(used, sometimes, t - 1), grad_scale, zeroed_on_step(sometimes, t - 1)).backward()
         with torch.no_grad():
             for p, state in zip(params, states):
-                if p.grad is not None:
+                if p.grad is not None and not (getattr(update, "zero_skipped", False) and not p.grad.any()):
                     update(p, p.grad, state, t)
                 elif state and getattr(update, "none_as_zero", False):  # (as a zero_grad() that fills zeros leaves it)
                     update(p, torch.zeros_like(p), state, t)
@@ -43,9 +43,24 @@ def none_as_zero(update, kept):
     """The slip of the right rule `update` applied also where a parameter has no gradient on a step (after its
     first), as if the gradient were 0: a zero_grad() that fills the gradients with zeros, or a step that reads a
     missing gradient as 0. torch.optim skips such a parameter: it and `kept` stay as they are."""
-    update.none_as_zero = True
+    def slip(p, g, s, t):
+        update(p, g, s, t)
+    slip.none_as_zero = True
     return (NONE_AS_ZERO, "skip a parameter whose .grad is None, as torch.optim does (zero_grad() sets every "
-            f"gradient to None, not to zeros): the parameter and {kept} stay as they are", update)
+            f"gradient to None, not to zeros): the parameter and {kept} stay as they are", slip)
+
+
+ZERO_SKIPPED = "a parameter whose gradient is all 0 not stepped"
+
+
+def zero_skipped(update, kept):
+    """The slip of the right rule `update` skipping a parameter whose gradient is exactly 0 on a step (as one
+    without a gradient is skipped): torch.optim steps with it as with any other, `kept` moving on."""
+    def slip(p, g, s, t):
+        update(p, g, s, t)
+    slip.zero_skipped = True
+    return (ZERO_SKIPPED, "a gradient of exactly 0 is a gradient (only a parameter whose .grad is None is skipped): "
+            f"step with it, {kept}", slip)
 
 
 def sgd_slips(lr, momentum=0.0):
@@ -65,7 +80,8 @@ def sgd_slips(lr, momentum=0.0):
     return [("the momentum buffer damped, b = μ·b + (1 − μ)·g",
              "torch.optim.SGD adds the whole gradient, b = μ·b + g", damped),
             ("Nesterov's momentum", "step by the buffer itself, p = p − lr·b", nesterov),
-            none_as_zero(plain, "its momentum buffer")]
+            none_as_zero(plain, "its momentum buffer"),
+            zero_skipped(plain, "its momentum buffer decaying")]
 
 
 def adam_slips(lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
@@ -95,7 +111,8 @@ def adam_slips(lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
             ("one step count t for all parameters",
              "each parameter counts its own steps, as torch.optim.Adam does: a parameter without a gradient "
              "on a step keeps its t", rule(one_count=True)),
-            none_as_zero(rule(), "its averages and step count")]
+            none_as_zero(rule(), "its averages and step count"),
+            zero_skipped(rule(), "its averages decaying and its step count going up")]
 
 
 def rmsprop_slips(lr=1e-2, alpha=0.99, eps=1e-8):
@@ -110,7 +127,8 @@ def rmsprop_slips(lr=1e-2, alpha=0.99, eps=1e-8):
     return [("ε inside the square root", "add ε after the square root: g / (√s + ε)", rule(eps_inside=True)),
             ("α and 1 − α swapped", "keep α of the old average: s = α·s + (1 − α)·g²", rule(swapped=True)),
             ("no square root", "divide by √s + ε, not by s + ε", rule(no_sqrt=True)),
-            none_as_zero(rule(), "its average")]
+            none_as_zero(rule(), "its average"),
+            zero_skipped(rule(), "its average decaying")]
 
 
 OPTIMIZER_SLIPS = {"SGD": sgd_slips, "Adam": adam_slips, "RMSprop": rmsprop_slips}

@@ -7,7 +7,7 @@ import torch
 
 
 def replay_adamw(shapes, seed, dtype, steps, used, grad_scale, sometimes, lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
-                 weight_decay=1e-2, decay_after=False, decay_all=False):
+                 weight_decay=1e-2, decay_after=False, decay_all=False, zero_skipped=False):
     """The parameters after each step of AdamW written by hand on toy_loss, with one of the slips below."""
     params = make_params(shapes, seed, dtype)
     b1, b2 = betas
@@ -16,10 +16,10 @@ def replay_adamw(shapes, seed, dtype, steps, used, grad_scale, sometimes, lr=1e-
     for t in range(steps):
         for p in params:
             p.grad = None
-        toy_loss(params, used_on_step(used, sometimes, t), grad_scale).backward()
+        toy_loss(params, used_on_step(used, sometimes, t), grad_scale, zeroed_on_step(sometimes, t)).backward()
         with torch.no_grad():
             for p, s in zip(params, states):
-                if p.grad is None:
+                if p.grad is None or (zero_skipped and not p.grad.any()):
                     if decay_all:
                         p.mul_(1 - lr * weight_decay)
                     continue
@@ -40,7 +40,10 @@ def replay_adamw(shapes, seed, dtype, steps, used, grad_scale, sometimes, lr=1e-
 ADAMW_SLIPS = [("decay_after", "the decay after the Adam step: torch.optim.AdamW shrinks p by (1 − lr·wd) first, "
                 "then takes the Adam step"),
                ("decay_all", "the decay applied to parameters without a gradient: torch.optim.AdamW skips them "
-                "(neither decayed nor moved)")]
+                "(neither decayed nor moved)"),
+               ("zero_skipped", "a parameter whose gradient is all 0 not stepped: a gradient of exactly 0 is a "
+                "gradient (only a parameter whose .grad is None is skipped), so torch.optim.AdamW decays it, counts "
+                "the step and moves it by its averages")]
 
 
 def which_adamw_slip(mine, args, kwargs):
