@@ -1340,3 +1340,25 @@ def test_numbers_may_follow_the_batch_size_only_as_honest_code_does():
     assert same([("numbers", [-1, 0, 2])], 104, [("numbers", [-1, 0, 2])], 128)
     for changed in ([0, 0, 2], [-1, -1, 2], [-1, 0, 1]):
         assert same([("numbers", changed)], 104, [("numbers", [-1, 0, 2])], 128) == (changed == [-1, 0, 1]), changed
+
+
+# Round forty-five (desk; measured by us with the proxy): the signs of zeros, written through numpy into a weight while
+# the network trains (a BatchNorm1d's bias of 6,720 zeros, never used, with a gradient of exactly 0), reached the
+# recorded steps that the check runs again for the training gradients: those were handed the live weights as they
+# were, and every check of the weights compares -0.0 and 0.0 as equal. NUMPY_PULL's storage weights were pulled to the
+# carried network's signs by the check's own gradients. Now those steps get each weight plus 0.0 (as the predicting
+# runs already did), so a -0.0 there is 0.0.
+ZERO_SIGNS = NUMPY_PULL.replace(
+    "        self.m = [1.0 - 2.0 * v for v in d]\n",
+    "        self.q = nn.BatchNorm1d(6720)\n        self.m = [-0.0 if v else 0.0 for v in d]\n").replace(
+    "            a = w * 0\n            a.detach().numpy()[:] = self.m\n            z = (w * a).sum()\n",
+    "            self.q.bias.detach().numpy()[:] = self.m\n"
+    "            a = 1 - 2 * self.q.bias.reciprocal().lt(0).float()\n"
+    "            z = (w * a).sum() + 0 * (self.q.bias.sum() + self.q.weight.sum())\n")
+assert ZERO_SIGNS.count("self.q") == 5
+
+
+@pytest.mark.slow
+def test_signs_of_zero_written_while_it_trains_do_not_reach_the_gradients():
+    result, accuracy = _run(ZERO_SIGNS)
+    assert result["steps"] == result["batches"] and accuracy < 0.5, (result, accuracy)

@@ -16,8 +16,8 @@ rule accepted it, and the judge's checks (in-process, tests/kit/judged.py; F1, F
    parameters had distinct shapes (9 points). Now the hidden checks have two parameters of one shape, and so does
    each visible check with a parameter without a gradient on some steps.
 4. MNISTNet returning probabilities (a sigmoid at the end, or 10 × softmax): test_mnist_net_returns_logits refused
-   only rows that sum to 1 or whose logsumexp is 0 (1 point). Now every score ≥ 0 (or ≤ 0) is refused too: a
-   fresh network's raw scores have both signs.
+   only rows that sum to 1 or whose logsumexp is 0 (1 point). Now every score ≥ 0 is refused too: a fresh
+   network's raw scores have both signs (every score ≤ 0 may be honest, logits less their largest: round 45).
 5. `labels.to(device)` with what it returns dropped (below, where its attacks are).
 """
 import pytest
@@ -96,6 +96,15 @@ def test_adamw_that_skips_a_zero_gradient_loses_its_checks():
 def test_a_network_that_returns_probabilities_loses_the_logits_check(net):
     failed = _failed(M, replaced(M, "mnist_net_solution", net), {"test_mnist_net_returns_logits"})
     assert "not raw scores" in failed.get("test_mnist_net_returns_logits", ""), failed
+
+
+def test_logits_shifted_by_their_largest_are_logits():
+    """(honest, round forty-five) z - max z: every score ≤ 0, and cross-entropy is the same; 14b2e00 refused it."""
+    net = SIGMOID_OUT.replace("return self.squash(self.classifier(self.features(x).flatten(start_dim=1)))",
+                              "z = self.classifier(self.features(x).flatten(start_dim=1))\n"
+                              "        return z - z.max(dim=1, keepdim=True).values")
+    assert net != SIGMOID_OUT
+    assert _failed(M, replaced(M, "mnist_net_solution", net), {"test_mnist_net_returns_logits"}) == {}
 
 
 # 5. `labels.to(device)` with what it returns dropped: the labels stay where they were (on a GPU the loss, or the
