@@ -22,6 +22,8 @@ rule accepted it, and the judge's checks (in-process, tests/kit/judged.py; F1, F
 """
 import pytest
 
+from mistakes import mutate
+from mistakes.mnist_classifier import EVALUATE, TRAIN_ONE_EPOCH
 from test_own_work import M, O, R, editable_cells, replaced
 from test_red_team_ten import _judge
 
@@ -112,30 +114,10 @@ def test_logits_shifted_by_their_largest_are_logits():
 #    the model's input alone, gave the device points (test_train_one_epoch_mode_and_device, test_evaluate_hidden:
 #    1 each). Now every operation that mixes a tensor moved to the device with one of the batch left behind is
 #    counted (`mixed`), while one brought back with .cpu() is the host's again.
-LABELS_LEFT_TRAIN = '''def train_one_epoch(model, loader, loss_fn, optimizer, device):
-    model.train()
-    total_loss, samples = 0.0, 0
-    for inputs, labels in loader:
-        inputs = inputs.to(device)
-        labels.to(device)
-        loss = loss_fn(model(inputs), labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        total_loss += loss.item() * len(inputs)
-        samples += len(inputs)
-    return total_loss / samples
-'''
-LABELS_LEFT_EVALUATE = '''def evaluate(model, loader, device):
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for inputs, labels in loader:
-            inputs = inputs.to(device)
-            labels.to(device)
-            correct += (model(inputs).argmax(dim=1) == labels).sum().item()
-    return correct / len(loader.dataset)
-'''
+MOVED = "inputs, labels = inputs.to(device), labels.to(device)"
+LEFT = "inputs = inputs.to(device)\n{0}labels.to(device)"
+LABELS_LEFT_TRAIN = mutate(TRAIN_ONE_EPOCH, MOVED, LEFT.format(" " * 8))
+LABELS_LEFT_EVALUATE = mutate(EVALUATE, MOVED, LEFT.format(" " * 12))
 BACK_ON_THE_HOST = '''def evaluate(model, loader, device):
     model.eval()
     correct = 0
