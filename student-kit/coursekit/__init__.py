@@ -5,6 +5,6 @@ elsewhere. It holds no reference solution: nothing here computes a loss or an up
 from .checks import VISIBLE_RESULTS, being_graded, learner_call, summary, visible_check
 from .probes import RecordedLoss, RecordedOptimizer
 
-__version__ = "1.2.0"
+__version__ = "1.3.0"
 __all__ = ["VISIBLE_RESULTS", "being_graded", "learner_call", "summary", "visible_check",
            "RecordedLoss", "RecordedOptimizer"]

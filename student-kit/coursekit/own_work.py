@@ -156,7 +156,8 @@ VOCABULARIES = {
             "relu", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d", "dropout",
             "dropout2d", "leaky_relu", "gelu", "elu", "silu", "tanh", "sigmoid")] + [
         ".forward", ".weight", ".bias", ".in_features", ".out_features", ".out_channels", ".in_channels",
-        ".kernel_size", ".modules", ".children", ".apply", ".add_module", ".register_buffer"],
+        ".kernel_size", ".modules", ".children", ".apply", ".add_module", ".register_buffer",
+        ".training"],  # (read, as `F.dropout(x, 0.5, self.training)`)
 }
 
 

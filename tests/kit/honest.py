@@ -1208,7 +1208,7 @@ MNIST_NET = [_src('''
             h = self.p1(F.relu(self.c1(images)))
             h = self.p2(F.relu(self.c2(h)))
             h = h.view(h.shape[0], -1)
-            return self.fc(h)
+            return self.fc(F.dropout(h, 0.25, self.training))  # (dropout while it trains only)
     '''),
 ]
 
