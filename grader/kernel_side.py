@@ -232,8 +232,13 @@ def own_work_guards():
         return False
 
     def mine(obj, name, strict=False):
-        if kind_of(obj) is proxy_kind:  # super(): the instance or class it stands for
-            obj = get(obj, "__self__")
+        if kind_of(obj) is proxy_kind:  # super(): theirs where the class it reads the name on is (the first past
+            this, chain = get(obj, "__thisclass__"), mro_of(get(obj, "__self_class__"))  # the one it names: round
+            past = [i for i, k in enumerate(chain) if k is this]  # forty-six read nn.Module's own methods so)
+            for k in chain[past[0] + 1:] if past else ():
+                if name in dict_of(k):
+                    return identity(k) in classes
+            return False
         held = stored.get(identity(obj))
         if held is not None and held[0] is obj and name in held[1]:
             return True
