@@ -979,7 +979,8 @@ def library_attributes():
 
 def own_attributes(units):
     """Attribute names the learner's code gives its own objects: `X.name = ...` (any target),
-    `setattr(X, "name", ...)`, and what a class of theirs defines in its body."""
+    `setattr(X, "name", ...)`, `X.register_buffer("name", ...)` and `X.add_module("name", ...)` (a
+    module's buffer or layer, read back as X.name), and what a class of theirs defines in its body."""
     names = set()
     for u in units:
         for n in ast.walk(u.node):
@@ -990,6 +991,10 @@ def own_attributes(units):
             elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "setattr" \
                     and len(n.args) >= 2 and isinstance(n.args[1], ast.Constant) and isinstance(n.args[1].value, str):
                 names.add(n.args[1].value)
+            elif isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) \
+                    and n.func.attr in ("register_buffer", "add_module") and n.args \
+                    and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str):
+                names.add(n.args[0].value)
     return {n for n in names if not n.startswith("_")}
 
 

@@ -424,7 +424,7 @@ TRAIN = [_src('''
     def train(model, inputs, targets, loss_fn, optimizer, epochs):
         losses = []
         for _ in range(epochs):
-            outputs = model(inputs)          # 1. forward pass
+            outputs = model.forward(inputs)  # 1. forward pass (the method itself)
             loss = loss_fn(outputs, targets)  # 2. loss
             optimizer.zero_grad()             # 3. clear old gradients
             loss.backward()                   # 4. backpropagate
@@ -1183,8 +1183,10 @@ MNIST_NET = [_src('''
             self.relu = nn.ReLU()
             self.flatten = nn.Flatten()
             self.fc = nn.Linear(32 * 4 * 4, 10)
+            self.register_buffer("pixel_mean", torch.tensor(0.1307))  # (MNIST's mean, kept with the weights)
 
         def forward(self, x):
+            x = x - self.pixel_mean
             x = self.pool(self.relu(self.bn1(self.conv1(x))))
             x = self.pool(self.relu(self.bn2(self.conv2(x))))
             return self.fc(self.flatten(x))  # raw scores (logits), no softmax
@@ -1425,6 +1427,17 @@ EVALUATE = [_src('''
 # --------------------------------------------------------------------------------------------------
 
 ONE_CYCLE_LR = [_src('''
+    def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
+        """The cosine in torch's default float32 (a few parts in 1e8 of the range off near the end)."""
+        initial = max_lr / div_factor
+        final = initial / final_div_factor
+        peak = pct_start * total_steps - 1
+        if step <= peak:
+            start, end, pct = initial, max_lr, step / peak
+        else:
+            start, end, pct = max_lr, final, (step - peak) / (total_steps - 1 - peak)
+        return float(end + (start - end) / 2 * (1 + torch.cos(torch.tensor(math.pi * pct))))
+    '''), _src('''
     def one_cycle_lr(step, total_steps, max_lr, pct_start=0.3, div_factor=25.0, final_div_factor=1e4):
         initial = max_lr / div_factor
         final = initial / final_div_factor
