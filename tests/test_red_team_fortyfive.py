@@ -25,14 +25,6 @@ from test_carried import NUMPY_PULL, _clean, _run
 
 pytestmark = pytest.mark.slow  # (the proxy trains MNISTNet)
 
-_SLICES = '''        c, d = [], []
-        for b in P:
-            c += [b // 16, b % 16]
-        for v in c:
-            d += [v // 8 % 2, v // 4 % 2, v // 2 % 2, v % 2]
-        self.d = d
-        self.j = 0
-'''
 assert "        self.m = [1.0 - 2.0 * v for v in d]\n" in NUMPY_PULL
 
 # F1: K calls of one batch norm per step, 30 bits each, the slice's place in the bits above (the red team's cell, with
