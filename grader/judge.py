@@ -116,10 +116,15 @@ class Judge:
         found = self._ask({"op": "resolve", "names": wanted})
         if type(found) is not dict:
             raise LearnerError("UnreadableAnswer", "the kernel's answer was not the grader's data")
+        graded = self.ns.get("OWN_WORK") if type(self.ns.get("OWN_WORK")) is dict else {}
         for name in wanted:
             entry = found.get(name)
             if type(entry) is not dict or entry.get("kind") == "missing":
                 continue
+            if name in graded and entry.get("kind") != "callable":  # (round forty-seven: `MySGD = "SGD"`)
+                kind = type(self._decode(entry.get("value"))).__name__
+                raise LearnerError("NotYourCode", f"{name} must be a function or class your cells define, "
+                                   f"not a value (a {kind})")
             self.ns[name] = (LearnerCode(name, self) if entry.get("kind") == "callable"
                              else self._decode(entry.get("value")))
             self._learner_names.add(name)

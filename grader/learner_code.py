@@ -15,11 +15,13 @@ GuardedExecute (grader/execute.py) then runs the kernel and the judge on these f
 """
 from dataclasses import dataclass, field
 
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Bool
 
 from coursekit.own_work import embedded_data, notebook_plan, own_work_lists
 
+from .course import references
 from .notebook import code_cells, is_learner_cell, is_test_cell
 from .tamper import (import_aliases, imports_not_installed, locked_callables, protected_modules,
                      rebinds_locked_names, tampering_in_code)
@@ -35,29 +37,36 @@ class CodeFindings:
     run_sources: dict = None
 
 
-def read_notebook(nb, checked_code_only=True):
-    """The findings (`CodeFindings`) for the notebook `nb`, running nothing."""
+def read_notebook(nb, checked_code_only=True, judged=()):
+    """The findings (`CodeFindings`) for the notebook `nb`, running nothing; `judged`, the sources the judge runs
+    besides the notebook's cells (the assignment's references.py): names they bind are no learner's answers."""
     learner_cells = code_cells(nb, is_learner_cell)  # [(cell name, source)], the names quoted as own_work reads them
     learner = [source for _, source in learner_cells]
     locked = [c.source for c in nb.cells if c.cell_type == "code" and not is_learner_cell(c)]
     helpers = [source for _, source in code_cells(nb, lambda c: not is_learner_cell(c) and not is_test_cell(c))]
     tests = [source for _, source in code_cells(nb, is_test_cell)]
 
-    tampering = []
-    protected = protected_modules(locked)  # what the locked and test cells import
-    aliases = import_aliases(locked + learner, protected)
-    watched = locked_callables(locked)
-    for name, source in learner_cells:
-        tampering += [f"cell {name} {what}" for what in tampering_in_code(source, aliases, protected, watched)]
-    tampering += imports_not_installed(learner_cells)
-    tampering += rebinds_locked_names(learner_cells, helpers)
-
     # What each graded function may use, and what of the learner's cells runs: only the code a graded
     # function or an answer needs, once it has passed that part's list
     named = [(name.strip("'"), source) for name, source in learner_cells]
-    own_work, run_sources = notebook_plan(named, locked, tests, whole=not checked_code_only)
+    own_work, run_sources = notebook_plan(named, locked, tests, whole=not checked_code_only, judged=judged)
     if not own_work_lists(locked):
         run_sources = None  # every learner cell runs whole, as written
+
+    tampering = []
+    protected = protected_modules(locked)  # what the locked and test cells import
+    aliases = import_aliases(locked + learner, protected)
+    for name, source in learner_cells:
+        tampering += [f"cell {name} {what}" for what in tampering_in_code(source, aliases, protected)]
+    tampering += imports_not_installed(learner_cells)
+    # a name of the locked cells bound again by a statement that runs when graded (a scratch cell's own `check_loss`
+    # or `summary`, which never runs, rebinds nothing: round forty-eight's desk round saw it cost all 20 points)
+    ran = learner_cells if run_sources is None else [(name, run_sources.get(name.strip("'"), ""))
+                                                     for name, _ in learner_cells]
+    watched = locked_callables(locked)
+    for name, source in ran:
+        tampering += [f"cell {name} {what}" for what in tampering_in_code(source, {}, (), watched)]
+    tampering += rebinds_locked_names(ran, helpers)
     problems = [f"{name} uses what its part does not allow ({'; '.join(reasons)}): the checks of {name} score 0"
                 for name, reasons in own_work.items()]
     problems += embedded_data(named)
@@ -77,5 +86,7 @@ class ReadLearnerCode(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         resources = dict(resources or {})
-        resources[KEY] = read_notebook(nb, self.checked_code_only)
+        assignment = resources.get("nbgrader", {}).get("assignment", "")
+        judged = [references(assignment, CourseDirectory(config=self.config).root)] if assignment else []
+        resources[KEY] = read_notebook(nb, self.checked_code_only, judged)
         return nb, resources

@@ -750,13 +750,31 @@ ANNOTATED = [
 ]
 
 
+ANNOTATED += [  # what an annotation names or calls is neither checked nor run: it never was evaluated when graded
+    (A, "mse_loss_solution", "import os\n\ndef mse_loss(pred: os.system('id'), target) -> exec('import os'):\n"
+     "    total: torch.nn.functional.mse_loss(pred, target) = ((pred - target) ** 2).sum()\n"
+     "    return total / pred.numel()\n"),
+    (A, "l1_loss_solution", "from __future__ import annotations\nfrom collections.abc import Sequence\n\n"
+     "def l1_loss(pred: torch.Tensor, target: Sequence[nn.Parameter] | None) -> float:\n"
+     "    gap: torch.Tensor\n    gap = (pred - target).abs()\n    return gap.mean()\n"),
+]
+
+
 @pytest.mark.parametrize("case", ANNOTATED, ids=range(len(ANNOTATED)))
-def test_what_annotations_name_runs_too(case):
-    """An honest function annotated with a name of its own cell: the name's statement runs with it."""
+def test_annotations_are_notes_neither_checked_nor_run(case):
+    """An annotated function (what linters ask for, or an annotation that names or calls what no part lists) is
+    accepted, and runs without its annotations: the statements that only annotations read do not run."""
     assignment, cell, source = case
     found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
     assert found == {}
-    assert ast.dump(unguarded(ast.parse(ran[cell]))) == ast.dump(ast.parse(source))
+    tree = unguarded(ast.parse(ran[cell]))
+    assert not [n for n in ast.walk(tree) if isinstance(n, ast.arg) and n.annotation is not None
+                or getattr(n, "returns", None) is not None], ran[cell]
+    assert all(ast.unparse(n.annotation) == "None" for n in ast.walk(tree) if isinstance(n, ast.AnnAssign)), ran[cell]
+    assert not [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], ran[cell]
+    assert "Number =" not in ran[cell]
+    graded = [n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+    assert graded == [n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))]
 
 
 # The red team's fourth round: one import table where the last import won (an import that never

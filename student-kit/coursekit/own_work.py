@@ -111,7 +111,7 @@ _TENSOR_FUNCS = [
     "transpose", "tril", "triu", "true_divide", "unsqueeze", "var", "where", "zeros", "zeros_like", "bool",
     "finfo", "iinfo", "is_tensor", "is_floating_point", "numel", "no_grad", "enable_grad", "float", "int", "long",
     "result_type", "promote_types", "get_default_dtype", "Size", "Tensor", "dtype", "device", "inf", "nan",
-    "e", "pi", "heaviside", "nan_to_num", "take_along_dim", "narrow", "split", "chunk", "unbind", "repeat_interleave",
+    "e", "pi", "heaviside", "nan_to_num", "take", "take_along_dim", "narrow", "split", "chunk", "unbind", "repeat_interleave",
     "xlogy", "preserve_format", "isinf", "log2", "sin", "logaddexp", "tril", "mm", "dot", "nonzero", "masked_select",
     "sort", "argsort", "round", "trunc", "cumprod", "diff", "vstack", "hstack", "expand_copy", "softplus",
     "logit", "erf", "bernoulli", "uint8", "bool", "softmax", "sigmoid", "tensordot", "kron", "diagonal", "trace",
@@ -129,11 +129,12 @@ _TENSOR_METHODS = [
     "scatter_add", "shape", "sigmoid", "sign", "size", "softmax", "split", "sqrt", "sqrt_", "square", "square_",
     "squeeze", "std", "sub", "sub_", "sum", "t", "tanh", "to", "tolist", "topk", "transpose", "type_as",
     "unsqueeze", "values", "indices", "numpy", "masked_select", "nonzero", "sort", "argsort", "cumsum_", "round", "var", "view", "view_as", "where", "zero_", "max", "min", "tiny",
-    "is_cuda", "chunk", "unbind", "repeat", "take_along_dim", "narrow", "nan_to_num", "float64", "float32",
+    "is_cuda", "chunk", "unbind", "repeat", "take", "take_along_dim", "narrow", "nan_to_num", "float64", "float32",
     "count_nonzero", "nelement", "type", "dot", "mm", "log2", "sin", "cos", "logaddexp", "tril", "triu", "isinf",
     "bmm", "einsum", "outer", "exp2", "floor", "trunc", "cumprod", "diff", "log10", "lt_", "gt_", "permute",
     "movedim", "unflatten", "sum_to_size", "logical_not", "logical_and", "logical_or", "all", "any", "diagonal",
     "heaviside", "xlogy", "square", "erf", "logit", "clip_", "item", "element_size", "storage_offset", "stride",
+    "conj", "conj_physical", "resolve_conj",
     "is_contiguous", "new_empty", "fill_diagonal_", "index_add", "index_add_", "index_fill", "scatter_add_",
 ]
 VOCABULARIES = {
@@ -531,6 +532,49 @@ def _add_paths(modules, node):
 # ----------------------------------------------------------------------------------------------
 # A program: the learner's cells as units
 
+class _Unannotated(ast.NodeTransformer):
+    """A learner's cell as graded: without its annotations. Python 3.14 no longer evaluates them where a
+    def is written (PEP 649), `from __future__ import annotations` never did, and nothing a part lists
+    reads them, so they are left out of what runs and of what the rule checks: `params: Iterable[Tensor]`
+    or `-> torch.optim.Optimizer` is a note for the reader, whatever it names."""
+
+    def visit_arg(self, node):
+        node.annotation = None
+        return node
+
+    def _def(self, node):
+        node.returns = None
+        return self.generic_visit(node)
+
+    visit_FunctionDef = visit_AsyncFunctionDef = _def
+
+    def visit_AnnAssign(self, node):  # `x: T = v` as `x = v`; `x: T` (which binds nothing) as `x: None`
+        self.generic_visit(node)
+        if node.value is None:
+            node.annotation = ast.copy_location(ast.Constant(None), node.annotation)
+            return node
+        return ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
+
+
+def _one_import_each(node):
+    """A top-level statement as the units it is: an import of several names as one import a name, so that a graded
+    function's code holds only the import of what it reads (`import math, torch.nn.functional as F` and a schedule
+    that reads `math`: round forty-eight's desk round); and `import a.b.c`, which binds `a` to the package `a`, as
+    `import a`: what the code then reads through `a` is checked as any attribute is, and a submodule the part does
+    not list (a scratch cell's `import torch.optim`, which binds `torch` again) costs no graded function that reads
+    `torch` its points, nor runs when graded."""
+    if not isinstance(node, (ast.Import, ast.ImportFrom)):
+        return [node]
+    parts = []
+    for a in node.names:
+        if isinstance(node, ast.Import) and a.asname is None and "." in a.name:
+            a = ast.alias(name=a.name.split(".")[0])
+        one = (ast.Import(names=[a]) if isinstance(node, ast.Import)
+               else ast.ImportFrom(module=node.module, names=[a], level=node.level))
+        parts.append(ast.copy_location(one, node))
+    return parts
+
+
 class Program:
     def __init__(self, cells, locked=()):
         self.units, self.unread = [], []
@@ -559,7 +603,8 @@ class Program:
                 self.unread.append((cell, why, source))
                 continue
             lines = python_text(source).split("\n")  # as the parser counts lines (not str.splitlines)
-            for node in tree.body:
+            tree = _Unannotated().visit(tree)
+            for node in [one for statement in tree.body for one in _one_import_each(statement)]:
                 self.units.append(Unit(node, cell, lines))
                 for n in ast.walk(node):  # a name any import binds is a module wherever it is used
                     if isinstance(n, (ast.Import, ast.ImportFrom)):
@@ -1217,11 +1262,12 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False):
     return violations, sources
 
 
-def notebook_plan(cells, locked, tests, whole=False):
+def notebook_plan(cells, locked, tests, whole=False, judged=()):
     """grading_plan for a notebook: its learner cells [(name, source)], its locked cells' sources and its
-    test cells' sources; the lists are the locked cells' OWN_WORK, the answers what else the tests read."""
+    test cells' sources; the lists are the locked cells' OWN_WORK, the answers what else the tests read
+    and neither they nor the sources `judged` (what the grader's judge runs besides: references.py) bind."""
     own_work = own_work_lists(locked)
-    answers = [n for n in names_the_checks_read(tests, locked) if n not in own_work]
+    answers = [n for n in names_the_checks_read(tests, list(locked) + list(judged)) if n not in own_work]
     return grading_plan(cells, locked, own_work, answers, whole)
 
 
