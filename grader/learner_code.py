@@ -49,26 +49,30 @@ def read_notebook(nb, checked_code_only=True, judged=()):
     # What each graded function may use, and what of the learner's cells runs: only the code a graded
     # function or an answer needs, once it has passed that part's list
     named = [(name.strip("'"), source) for name, source in learner_cells]
-    own_work, run_sources = notebook_plan(named, locked, tests, whole=not checked_code_only, judged=judged)
+    ran = {}  # (the statements that run, as the learner wrote them: what the tampering rules read)
+    own_work, run_sources = notebook_plan(named, locked, tests, whole=not checked_code_only, judged=judged,
+                                          unguarded=ran)
     if not own_work_lists(locked):
         run_sources = None  # every learner cell runs whole, as written
 
-    tampering = []
+    # What the learner's code does to what the checks rely on (grader/tamper.py), in the code that runs when graded:
+    # there it costs every check its points. The same in code that does not run (a scratch cell's
+    # `torch.backends.cudnn.deterministic = True`, `def check_loss`, `import torch.optim`: rounds forty-eight and
+    # forty-nine saw an honest line cost a whole notebook) is only named to the instructor.
     protected = protected_modules(locked)  # what the locked and test cells import
     aliases = import_aliases(locked + learner, protected)
-    for name, source in learner_cells:
-        tampering += [f"cell {name} {what}" for what in tampering_in_code(source, aliases, protected)]
-    tampering += imports_not_installed(learner_cells)
-    # a name of the locked cells bound again by a statement that runs when graded (a scratch cell's own `check_loss`
-    # or `summary`, which never runs, rebinds nothing: round forty-eight's desk round saw it cost all 20 points)
-    ran = learner_cells if run_sources is None else [(name, run_sources.get(name.strip("'"), ""))
-                                                     for name, _ in learner_cells]
     watched = locked_callables(locked)
-    for name, source in ran:
-        tampering += [f"cell {name} {what}" for what in tampering_in_code(source, {}, (), watched)]
-    tampering += rebinds_locked_names(ran, helpers)
-    problems = [f"{name} uses what its part does not allow ({'; '.join(reasons)}): the checks of {name} score 0"
-                for name, reasons in own_work.items()]
+
+    def tampering_in(cells):
+        found = [f"cell {name} {what}" for name, source in cells
+                 for what in tampering_in_code(source, aliases, protected, watched)]
+        return list(dict.fromkeys(found + imports_not_installed(cells) + rebinds_locked_names(cells, helpers)))
+    ran = learner_cells if run_sources is None else [(name, ran.get(name.strip("'"), "")) for name, _ in learner_cells]
+    tampering = tampering_in(ran)
+    problems = [f"{what}, in code that does not run when graded (no score changes for it)"
+                for what in tampering_in(learner_cells) if what not in tampering]
+    problems += [f"{name} uses what its part does not allow ({'; '.join(reasons)}): the checks of {name} score 0"
+                 for name, reasons in own_work.items()]
     problems += embedded_data(named)
     return CodeFindings(tuple(dict.fromkeys(tampering)), own_work, tuple(problems), run_sources)
 

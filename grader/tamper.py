@@ -109,9 +109,9 @@ def tampering_in_code(source, aliases, protected, locked_names=()):
     # top-level rebinding of a name that a locked cell bound (a test helper, an imported function)
     for node in tree.body:
         names = []
-        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):  # (a name itself, not one it changes a part of)
             for target in getattr(node, "targets", None) or [node.target]:
-                names += [t.id for t in ast.walk(target) if isinstance(t, ast.Name)]
+                names += [t.id for t in _targets(target) if isinstance(t, ast.Name)]
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.append(node.name)
         for name in names:

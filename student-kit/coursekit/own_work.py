@@ -86,7 +86,8 @@ _PYTHON_BUILTINS = [
     "min", "next", "object", "pow", "print", "property", "range", "repr", "reversed", "round", "set", "setattr",
     "slice", "sorted", "staticmethod", "str", "sum", "super", "tuple", "type", "zip", "NotImplemented",
     "Exception", "ValueError", "TypeError", "RuntimeError", "NotImplementedError", "KeyError", "IndexError",
-    "AssertionError", "ZeroDivisionError", "ArithmeticError", "StopIteration", "AttributeError",
+    "AssertionError", "ZeroDivisionError", "ArithmeticError", "StopIteration", "AttributeError", "ImportError",
+    "ModuleNotFoundError", "LookupError", "OverflowError",
 ]
 _PYTHON_METHODS = [
     "collections.defaultdict", "collections.OrderedDict", "collections.deque", "collections.Counter", "itertools.*", "itertools.chain.from_iterable",
@@ -556,23 +557,25 @@ class _Unannotated(ast.NodeTransformer):
         return ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
 
 
+class _RootImports(ast.NodeTransformer):
+    """`import a.b.c`, which binds `a` to the package `a`, read and run as `import a`, wherever it is (in a `try`
+    too: round forty-nine): what the code then reads through `a` is checked as any attribute is, and a submodule the
+    part does not list (a scratch cell's `import torch.optim`, which binds `torch` again) costs no graded function
+    that reads `torch` its points (round forty-eight), nor runs when graded."""
+
+    def visit_Import(self, node):
+        node.names = [a if a.asname else ast.alias(name=a.name.split(".")[0]) for a in node.names]
+        return node
+
+
 def _one_import_each(node):
     """A top-level statement as the units it is: an import of several names as one import a name, so that a graded
     function's code holds only the import of what it reads (`import math, torch.nn.functional as F` and a schedule
-    that reads `math`: round forty-eight's desk round); and `import a.b.c`, which binds `a` to the package `a`, as
-    `import a`: what the code then reads through `a` is checked as any attribute is, and a submodule the part does
-    not list (a scratch cell's `import torch.optim`, which binds `torch` again) costs no graded function that reads
-    `torch` its points, nor runs when graded."""
+    that reads `math`: round forty-eight's desk round)."""
     if not isinstance(node, (ast.Import, ast.ImportFrom)):
         return [node]
-    parts = []
-    for a in node.names:
-        if isinstance(node, ast.Import) and a.asname is None and "." in a.name:
-            a = ast.alias(name=a.name.split(".")[0])
-        one = (ast.Import(names=[a]) if isinstance(node, ast.Import)
-               else ast.ImportFrom(module=node.module, names=[a], level=node.level))
-        parts.append(ast.copy_location(one, node))
-    return parts
+    return [ast.copy_location(ast.Import(names=[a]) if isinstance(node, ast.Import) else
+                              ast.ImportFrom(module=node.module, names=[a], level=node.level), node) for a in node.names]
 
 
 class Program:
@@ -603,7 +606,7 @@ class Program:
                 self.unread.append((cell, why, source))
                 continue
             lines = python_text(source).split("\n")  # as the parser counts lines (not str.splitlines)
-            tree = _Unannotated().visit(tree)
+            tree = _RootImports().visit(_Unannotated().visit(tree))
             for node in [one for statement in tree.body for one in _one_import_each(statement)]:
                 self.units.append(Unit(node, cell, lines))
                 for n in ast.walk(node):  # a name any import binds is a module wherever it is used
@@ -1215,13 +1218,13 @@ def over_budget(units):
 ANSWERS = ["@python"]  # what a name the checks read and OWN_WORK does not list may use (a quiz's answer)
 
 
-def grading_plan(cells, locked, own_work, answers=(), whole=False):
+def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=None):
     """(violations, sources) for the learner's `cells` ([(cell name, source)]), the locked cells'
     sources `locked`, `own_work` ({graded name: [entries]}) and `answers` (other names the checks
     read from the kernel, held to ANSWERS): {name: [reasons]} for each name whose code uses what its
     list does not allow, and {cell name: the source that runs when graded}, the other lines blank.
     With `whole`, every statement runs (a cell that does not parse, as written), the checked ones
-    guarded all the same."""
+    guarded all the same. `unguarded`, a dict, gets {cell name: the statements that run, as written}."""
     program = Program(cells, locked)
     lists = dict(own_work)
     for name in answers:
@@ -1250,25 +1253,28 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False):
     strict = (library_attributes() | program.locked_attrs) - OWN_ALSO_LIBRARY
     sources = {}
     for cell, _ in program.cells:  # what runs is written from the checked syntax trees, never copied from the text
-        lines = []
+        lines, plain = [], []
         for u in program.units:
             if u.cell == cell and (id(u) in runs or whole):
                 lines += [""] * (u.first - 1 - len(lines))  # each statement on its own line where it can
                 lines += ast.unparse(_Guard(guarded.get(id(u), ()), strict).visit(
                     copy.deepcopy(u.node))).split("\n")
+                plain.append(ast.unparse(u.node))
         sources[cell] = "\n".join(lines) + "\n" if lines else ""
+        if unguarded is not None:
+            unguarded[cell] = "\n".join(plain) + "\n" if plain else ""
     if whole:
         sources.update({cell: source for cell, _, source in program.unread})
     return violations, sources
 
 
-def notebook_plan(cells, locked, tests, whole=False, judged=()):
+def notebook_plan(cells, locked, tests, whole=False, judged=(), unguarded=None):
     """grading_plan for a notebook: its learner cells [(name, source)], its locked cells' sources and its
     test cells' sources; the lists are the locked cells' OWN_WORK, the answers what else the tests read
     and neither they nor the sources `judged` (what the grader's judge runs besides: references.py) bind."""
     own_work = own_work_lists(locked)
     answers = [n for n in names_the_checks_read(tests, list(locked) + list(judged)) if n not in own_work]
-    return grading_plan(cells, locked, own_work, answers, whole)
+    return grading_plan(cells, locked, own_work, answers, whole, unguarded)
 
 
 def names_the_checks_read(tests, locked):
