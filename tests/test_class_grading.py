@@ -266,11 +266,9 @@ def test_class_report_matches_the_gradebook(hostile_class):
     mean = next(slip for text, slip in slips.items() if "then take the mean (not the sum)" in text)
     assert "honest-partial" in mean["who"].split() and int(mean["count"]) == len(mean["who"].split())
     assert not any("honest-full" in slip["who"].split() for slip in slips.values())
-    # tampering in code that does not run when graded (every fixture's: the own-work lists refuse it in graded code) is
-    # named, and changes no score: those learners' answers are wrong, and score 0 as such
-    tampered = {s for s, line in problem_lines(hostile_class["output"]).items() if "does not run when graded" in line}
-    assert {"patches-assert-close", "patches-allclose", "patches-builtins", "patches-loss"} <= tampered, tampered
-    assert all(sum(s for s, _, _ in hostile_class["scores"][t].values()) == 0 for t in tampered)
+    # (the class runs every cell whole, ReadLearnerCode.checked_code_only off: the tampering runs, and no check counts)
+    tampered = {s for s, line in problem_lines(hostile_class["output"]).items() if "changes what the tests rely on" in line}
+    assert tampered and not any(tampered & set(slip["who"].split()) for slip in slips.values())  # no check ran for them
 
 
 def test_every_score_has_its_record_in_the_feedback_and_the_export(hostile_class):

@@ -549,12 +549,10 @@ class _Unannotated(ast.NodeTransformer):
 
     visit_FunctionDef = visit_AsyncFunctionDef = _def
 
-    def visit_AnnAssign(self, node):  # `x: T = v` as `x = v`; `x: T` (which binds nothing) as `x: None`
+    def visit_AnnAssign(self, node):  # `x: T = v` as `x: None = v`, `x: T` as `x: None` (a class's fields stay fields)
         self.generic_visit(node)
-        if node.value is None:
-            node.annotation = ast.copy_location(ast.Constant(None), node.annotation)
-            return node
-        return ast.copy_location(ast.Assign(targets=[node.target], value=node.value), node)
+        node.annotation = ast.copy_location(ast.Constant(None), node.annotation)
+        return node
 
 
 class _RootImports(ast.NodeTransformer):
@@ -606,10 +604,17 @@ class Program:
                 self.unread.append((cell, why, source))
                 continue
             lines = python_text(source).split("\n")  # as the parser counts lines (not str.splitlines)
-            tree = _RootImports().visit(_Unannotated().visit(tree))
-            for node in [one for statement in tree.body for one in _one_import_each(statement)]:
-                self.units.append(Unit(node, cell, lines))
-                for n in ast.walk(node):  # a name any import binds is a module wherever it is used
+            try:  # (an expression nested deeper than the reader's recursion reaches, a sum of 600 terms: round fifty)
+                tree = _RootImports().visit(_Unannotated().visit(tree))
+                units = [Unit(node, cell, lines) for statement in tree.body for node in _one_import_each(statement)]
+                for u in units:
+                    ast.unparse(u.node)  # (what runs is written from it)
+            except RecursionError:
+                self.unread.append((cell, "cannot be read (nested too deeply)", source))
+                continue
+            for u in units:
+                self.units.append(u)
+                for n in ast.walk(u.node):  # a name any import binds is a module wherever it is used
                     if isinstance(n, (ast.Import, ast.ImportFrom)):
                         _add_paths(self.modules, n)
         # the learner's own globals: what their cells bind. A name the kernel holds before they run
@@ -1237,7 +1242,10 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=Non
         too_much = over_budget(units)  # (its code does not run: what passes no graded name's rule never does)
         reasons = [too_much] if too_much else []
         for unit in sorted(units, key=lambda u: name not in u.binds):  # the function's own code first
-            found = _Check(program, allowed, own_attrs, unit).run()
+            try:
+                found = _Check(program, allowed, own_attrs, unit).run()
+            except RecursionError:
+                found = [f"{unit.line(unit.node)} cannot be read (nested too deeply)"]
             reasons += found
             if not found and not too_much:
                 runs.add(id(unit))
