@@ -1234,10 +1234,11 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=Non
     lists = dict(own_work)
     for name in answers:
         lists.setdefault(name, ANSWERS)
-    violations, runs, guarded = {}, set(), {}
+    violations, runs, guarded, cells_of = {}, set(), {}, {}
     for name, entries in lists.items():
         allowed = Allowed(entries)
         units = program.reached(name)
+        cells_of[name] = {u.cell for u in units}
         own_attrs = own_attributes(units)
         too_much = over_budget(units)  # (its code does not run: what passes no graded name's rule never does)
         reasons = [too_much] if too_much else []
@@ -1271,9 +1272,29 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=Non
         sources[cell] = "\n".join(lines) + "\n" if lines else ""
         if unguarded is not None:
             unguarded[cell] = "\n".join(plain) + "\n" if plain else ""
+        if sources[cell] and not _runs_as_written(sources[cell]):
+            # the kernel reads a cell through IPython, which could read this text otherwise (a line written as a
+            # docstring's `>>> 0`, beside a string `'\x22\x22\x22'` written as '"""', made IPython strip the prompts
+            # `...` off the lines around it: a checked read became a store, round fifty-one): it does not run, and
+            # costs each graded function whose code is in it
+            sources[cell] = ""
+            if unguarded is not None:
+                unguarded[cell] = ""
+            for name in lists:
+                if cell in cells_of[name]:
+                    reason = f"cell {cell} would not run as it was checked (IPython reads its text otherwise)"
+                    violations[name] = list(dict.fromkeys(violations.get(name, []) + [reason]))[:MAX_REASONS]
     if whole:
         sources.update({cell: source for cell, _, source in program.unread})
     return violations, sources
+
+
+def _runs_as_written(source):
+    """Whether the kernel, which reads a cell through IPython (`python_text`), reads `source` as Python does."""
+    try:
+        return ast.dump(ast.parse(python_text(source))) == ast.dump(ast.parse(source))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
 
 
 def notebook_plan(cells, locked, tests, whole=False, judged=(), unguarded=None):
