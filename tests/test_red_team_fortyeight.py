@@ -22,8 +22,8 @@ tensor of the forward's own holding one float follows the size as a float does. 
 list it): a non-tensor argument that is no number, word, dtype or device (a `torch.Generator`, whose state its text
 does not show and which every run again would share) was counted by its text; now it costs more than the budget.
 """
+import ast
 import copy
-import textwrap
 
 import nbformat
 import pytest
@@ -33,7 +33,7 @@ from nbformat.v4 import new_code_cell
 from conftest import ROOT
 from grader.course import references
 from grader.learner_code import read_notebook
-from test_carried import _clean, _helpers_namespace, _run
+from test_carried import HONEST_STYLES, _clean, _helpers_namespace, _run
 from test_own_work import A, O, R, check, editable_cells, replaced, runs
 
 # --------------------------------------------------------------------------------------------- round 48a
@@ -111,20 +111,14 @@ def test_a_graded_function_that_binds_a_locked_name_is_still_named():
     assert found.tampering or "l1_loss" in found.own_work, found
 
 
-REFERENCE_TRAIN_SCRATCH = ("scratch", '''def reference_train(model, inputs, targets, loss_fn, optimizer, epochs):
-    history = []
-    for _ in range(epochs):
-        loss = loss_fn(model(inputs), targets)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        history.append(loss.item())
-    return history
-''')
+def _reference_train_copied():
+    """The judge's reference loop, as a learner who copies the lesson's loop to compare with their own writes it."""
+    tree = ast.parse(references(O))
+    return ast.unparse(next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "reference_train"))
 
 
 def test_a_learners_function_named_like_a_judges_reference_is_no_answer():
-    nb = _notebook_with(O, REFERENCE_TRAIN_SCRATCH[1])
+    nb = _notebook_with(O, _reference_train_copied())
     assert "reference_train" in read_notebook(nb).own_work  # (without the judge's references: taken for an answer)
     assert read_notebook(nb, judged=[references(O)]).own_work == {}
 
@@ -165,43 +159,24 @@ def test_floats_and_tensors_that_follow_the_size_as_bessels_correction_does_are_
     assert not same([two(104.0)], 104, [two(128.0)], 128, (128, 104))
 
 
-BESSEL = '''
-class MNISTNet(nn.Module):
-    """Normalised by hand: Bessel's correction as a float factor, the count of values as a tensor (round 48b)."""
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 8, 3, padding=1)
-        self.pool = nn.MaxPool2d(2)
-        self.fc = nn.Linear(8 * 14 * 14, 10)
-
-    def forward(self, x):
-        h = self.conv(x)
-        n = h.size(0) * h.size(2) * h.size(3)
-        count = torch.tensor(float(n))
-        mu = h.sum((0, 2, 3), keepdim=True) / count
-        var = ((h - mu) ** 2).mean((0, 2, 3), keepdim=True) * (n / (n - 1))
-        return self.fc(self.pool(torch.relu((h - mu) / torch.sqrt(var + 1e-5))).flatten(1))
-'''
-
-GENERATOR = '''
-class MNISTNet(nn.Module):
-    """Numbers drawn from a generator of the network's own: its state is not what its text shows (round 48b, F1)."""
-    def __init__(self):
-        super().__init__()
-        self.conv = nn.Conv2d(1, 8, 3, padding=1)
-        self.pool = nn.MaxPool2d(2)
-        self.fc = nn.Linear(8 * 14 * 14, 10)
-        self.g = torch.Generator().manual_seed(1234)
-
-    def forward(self, x):
-        h = self.pool(torch.relu(self.conv(x))).flatten(1)
-        return self.fc(h) + 0.0 * torch.randint(0, 2, (10,), generator=self.g)
-'''
+UNBIASED = HONEST_STYLES[-1]  # (the last honest style, 15: normalised by hand with the batch's unbiased variance, / (n - 1.0))
+assert "/ (n - 1.0)" in UNBIASED
+BESSEL = UNBIASED.replace(  # Bessel's correction as a float factor, the count of values as a tensor (round 48b)
+    "        mu = h.mean((0, 2, 3), keepdim=True)\n"
+    "        var = ((h - mu) ** 2).sum((0, 2, 3), keepdim=True) / (n - 1.0)\n",
+    "        count = torch.tensor(float(n))\n"
+    "        mu = h.sum((0, 2, 3), keepdim=True) / count\n"
+    "        var = ((h - mu) ** 2).mean((0, 2, 3), keepdim=True) * (n / (n - 1))\n")
+GENERATOR = UNBIASED.replace(  # numbers drawn from a generator of the network's own, whose state its text does not show
+    "        self.fc = nn.Linear(8 * 14 * 14, 10)\n",
+    "        self.fc = nn.Linear(8 * 14 * 14, 10)\n        self.g = torch.Generator().manual_seed(1234)\n").replace(
+    "        return self.fc(", "        h = h + 0.0 * torch.randint(0, 2, (1,), generator=self.g)\n        return self.fc(")
+assert BESSEL != UNBIASED and GENERATOR.count("generator=self.g") == 1
 
 
 @pytest.mark.slow
 def test_bessels_correction_as_a_float_and_the_count_as_a_tensor_train_cleanly():
-    result, accuracy = _run(textwrap.dedent(BESSEL), images=1000)
+    result, accuracy = _run(BESSEL, images=1000)
     assert _clean(result) and not result["varied"] and not result["carried"], result
     assert accuracy > 0.5, accuracy
 
@@ -211,5 +186,5 @@ def test_a_generator_handed_to_an_operation_costs_more_than_the_budget():
     ns = _helpers_namespace(1024)
     assert ns["bits_of"](torch.Generator()) > ns["CARRIED_BITS"]
     assert ns["bits_of"]("floor") == 40 and ns["bits_of"](torch.float32) == 4
-    result, _ = _run(textwrap.dedent(GENERATOR), images=1000, graded=False)  # (OWN_WORK lists no Generator)
+    result, _ = _run(GENERATOR, images=1000, graded=False)  # (OWN_WORK lists no Generator)
     assert result["carried"] > ns["CARRIED_BITS"], result
