@@ -334,6 +334,8 @@ def install_code():
             "    module.get_ipython = get_ipython\n"
             "    exec(compile(source, 'course_grader', 'exec'), module.__dict__)\n"
             "    get_ipython().user_ns['__course_grader__'] = module.serve\n"
+            "    get_ipython().automagic = False\n"  # (no cell the kernel runs is one line: the reader adds one)
+            "    get_ipython().autocall = 0\n"
             "    module.install_guards(get_ipython().user_ns)\n"
             f"__course_grader_install({source!r})\n"
             "del __course_grader_install\n")

@@ -1269,7 +1269,10 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=Non
                 lines += ast.unparse(_Guard(guarded.get(id(u), ()), strict).visit(
                     copy.deepcopy(u.node))).split("\n")
                 plain.append(ast.unparse(u.node))
-        sources[cell] = "\n".join(lines) + "\n" if lines else ""
+        # a comment line after the code: the kernel reads a cell of one line through IPython's prefilter too, whose
+        # automagic ran `env[...] = 0`, a checked store, as the %env magic, which evaluates each `{expr}` in its
+        # argument (round fifty-two); a cell of two lines or more it reads by the static transform alone
+        sources[cell] = "\n".join(lines) + "\n#\n" if lines else ""
         if unguarded is not None:
             unguarded[cell] = "\n".join(plain) + "\n" if plain else ""
         if sources[cell] and not _runs_as_written(sources[cell]):
@@ -1290,9 +1293,12 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=Non
 
 
 def _runs_as_written(source):
-    """Whether the kernel, which reads a cell through IPython (`python_text`), reads `source` as Python does."""
+    """Whether the kernel, which reads a cell through IPython, reads `source` as Python does: IPython's static
+    transform (`python_text`) gives the same syntax tree, in two lines or more (one line IPython also hands to its
+    prefilter, whose reading depends on the kernel's state: automagic, autocall, macros)."""
     try:
-        return ast.dump(ast.parse(python_text(source))) == ast.dump(ast.parse(source))
+        text = python_text(source)
+        return len(text.splitlines()) > 1 and ast.dump(ast.parse(text)) == ast.dump(ast.parse(source))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
 
