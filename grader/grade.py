@@ -128,10 +128,33 @@ def load_course(app):
     return coursedir
 
 
+def judge_makes_optimizers(source):
+    """Whether the judge of the assignment whose source folder is `source` may make a torch optimizer: the code of
+    its references or of its notebooks names `optim` (or cannot be read). Only how soon grading starts depends on it
+    (worker.fork_server)."""
+    import nbformat
+    try:
+        code = [f.read_text() for f in source.glob("*.py")]
+        for f in source.glob("*.ipynb"):
+            code += [c.source for c in nbformat.read(f, as_version=4).cells if c.cell_type == "code"]
+    except Exception:
+        return True
+    return any("optim" in text for text in code)
+
+
 def template_gradebook(db_url, course_id, assignment, path):
     """A SQLite gradebook at `path` holding only `assignment` as the course's gradebook has it (its
     notebooks, cells, points and source cells): what nbgrader's autograde reads, without a learner."""
     from nbgrader.api import Gradebook
+    from sqlalchemy import text
+
+    from .course import gradebook_version, seed_gradebook
+    with Gradebook(db_url, course_id) as src:
+        try:  # stamped as the course's gradebook is
+            version = src.db.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception:
+            version = None
+    seed_gradebook(path, version or gradebook_version())
     with Gradebook(db_url, course_id) as src, Gradebook(f"sqlite:///{path}", course_id) as dst:
         a = src.find_assignment(assignment)
         dst.add_assignment(assignment, duedate=a.duedate)
@@ -325,7 +348,7 @@ class Local:
         self.slots = list(range(app.workers))
         self.lock = threading.Lock()
         self.pool = ThreadPoolExecutor(app.workers)
-        worker.fork_server()  # it imports nbgrader while this process goes on
+        worker.fork_server()  # (started by grade_class already: it imports nbgrader while this process goes on)
 
     def describe(self, settings):
         return f"{self.workers} workers x {settings.threads} threads"
@@ -471,6 +494,9 @@ def grade_class(app):
     assignment = app.extra_args[0]
     app.workers = max(1, app.workers or os.cpu_count() or 1)
     coursedir = load_course(app)
+    if not app.scheduler:  # the fork server imports what grading needs while this process reads the class
+        worker.fork_server(optimizers=judge_makes_optimizers(
+            Path(coursedir.format_path(coursedir.source_directory, ".", assignment))))
     try:
         with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
             entry = gb.find_assignment(assignment)

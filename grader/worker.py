@@ -37,26 +37,27 @@ from pathlib import Path
 
 from .task import Report, fingerprint
 
-# What a grading process imports (2.5 s, most of it jsonschema's IRI grammar; torch._dynamo, which torch
-# imports at the first optimizer a process makes, as the judge's references do, 3.7 s more): imported once, by
+# What a grading process imports (2.5 s, most of it jsonschema's IRI grammar): imported once, by
 # multiprocessing's fork server, which forks each learner's grading process from itself.
 PRELOAD = ["nbgrader.apps.autogradeapp", "nbgrader.preprocessors", "nbgrader.api", "nbclient", "nbconvert",
-           "jupyter_client.manager", "IPython.core.inputtransformer2", "sqlalchemy", "torch", "torch._dynamo",
-           "numpy", "grader.execute"]
+           "jupyter_client.manager", "IPython.core.inputtransformer2", "sqlalchemy", "torch", "numpy", "grader.execute"]
+# What torch imports at the first optimizer a process makes (3.7 s), as the judge's references of most assignments
+# do: preloaded too, unless the class's judge makes no optimizer (its first learner then starts 3.7 s sooner).
+OPTIMIZERS = ["torch._dynamo"]
 
 _server = []
 _server_lock = threading.Lock()
 
 
-def fork_server():
-    """The fork server (started once per process, importing PRELOAD while the caller goes on).
-    Each learner's grading process is a fresh fork of it, a process of its own, without the imports."""
+def fork_server(optimizers=True):
+    """The fork server (started once per process, importing PRELOAD, and OPTIMIZERS where `optimizers`, while the
+    caller goes on). Each learner's grading process is a fresh fork of it, a process of its own, without the imports."""
     with _server_lock:
         if _server:
             return _server[0]
         os.environ["PYTHONHASHSEED"] = "0"  # the server's, so every grading process's, hash order
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(PRELOAD)
+        context.set_forkserver_preload(PRELOAD + (OPTIMIZERS if optimizers else []))
         # The server keeps no output of its own (the grading processes write to their logs), nor
         # this process's: whoever reads it sees its end when this process ends.
         sys.stdout.flush()

@@ -394,3 +394,26 @@ def test_a_setting_of_another_class_on_the_command_line_is_refused(tmp_path, cap
     with pytest.raises(SystemExit):
         _settings(tmp_path, argv=["--CourseDirectory.course_id=x"])
     assert "--CourseDirectory... is not a grading setting" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_seeded_gradebook_is_the_one_nbgrader_makes(tmp_path, monkeypatch):
+    """grader/course.py stamps a new SQLite gradebook as nbgrader does (which runs `alembic heads`, ~3 s):
+    the same version, and the same tables once nbgrader has opened it."""
+    import sqlite3
+
+    from nbgrader.api import Gradebook
+
+    from grader.course import gradebook_version, nbgrader_env, seed_gradebook
+    monkeypatch.setenv("PATH", nbgrader_env()["PATH"])  # (nbgrader runs the environment's alembic)
+    seed_gradebook(tmp_path / "seeded.db", gradebook_version())
+    for name in ("seeded.db", "nbgraders.db"):
+        with Gradebook(f"sqlite:///{tmp_path / name}", "course101"):
+            pass
+
+    def schema(name):
+        with sqlite3.connect(tmp_path / name) as db:
+            return (db.execute("SELECT version_num FROM alembic_version").fetchall(),
+                    sorted(db.execute("SELECT type, name, sql FROM sqlite_master").fetchall()))
+
+    assert schema("seeded.db") == schema("nbgraders.db")
