@@ -45,7 +45,7 @@ import builtins
 import copy
 import re
 
-from .reading import captures, import_paths, module_level_names, python_text, read_cell
+from .reading import bound_anywhere, captures, import_paths, module_level_names, python_text, read_cell
 
 __all__ = ["embedded_data", "grading_plan", "notebook_plan", "own_work_lists", "names_the_checks_read", "VOCABULARIES", "read_cell"]
 
@@ -116,6 +116,7 @@ _TENSOR_FUNCS = [
     "xlogy", "preserve_format", "isinf", "log2", "sin", "logaddexp", "tril", "mm", "dot", "nonzero", "masked_select",
     "sort", "argsort", "round", "trunc", "cumprod", "diff", "vstack", "hstack", "expand_copy", "softplus",
     "logit", "erf", "bernoulli", "uint8", "bool", "softmax", "sigmoid", "tensordot", "kron", "diagonal", "trace",
+    "nanmean", "nansum", "ravel",
 ]
 _TENSOR_METHODS = [
     "T", "abs", "abs_", "add", "add_", "addcdiv", "addcdiv_", "addcmul", "addcmul_", "all", "amax", "amin", "any",
@@ -135,7 +136,7 @@ _TENSOR_METHODS = [
     "bmm", "einsum", "outer", "exp2", "floor", "trunc", "cumprod", "diff", "log10", "lt_", "gt_", "permute",
     "movedim", "unflatten", "sum_to_size", "logical_not", "logical_and", "logical_or", "all", "any", "diagonal",
     "heaviside", "xlogy", "square", "erf", "logit", "clip_", "item", "element_size", "storage_offset", "stride",
-    "conj", "conj_physical", "resolve_conj",
+    "conj", "conj_physical", "resolve_conj", "mT", "nanmean", "nansum", "ravel",
     "is_contiguous", "new_empty", "fill_diagonal_", "index_add", "index_add_", "index_fill", "scatter_add_",
 ]
 VOCABULARIES = {
@@ -653,15 +654,19 @@ class Program:
             u.changes -= set(self.modules)
             u.effects -= set(self.modules)
 
-    def reached(self, name):
+    def reached(self, name, running=None):
         """The units that make up `name`'s code: those that bind it, and, to the end, those that bind
-        or change a name that code reads, and the calls of a def that binds or changes one."""
+        or change a name that code reads, and the calls of a def that binds or changes one, where they run
+        (`running`: the ids of the units some graded name's code holds; None: wherever they are). A call
+        that runs nowhere changes nothing when graded: a scratch cell's `train_one_epoch(...)`, of a loop that
+        appends to a global list, is not part of the loop's code (it cost the loop its points, round fifty-three)."""
         names, called, done = {name}, set(), set()
         changed = True
         while changed:
             changed = False
             for i, u in enumerate(self.units):
-                if i in done or not ((u.binds | u.changes | u.effects | u.lets_go) & names or u.reads & called):
+                if i in done or not ((u.binds | u.changes | u.effects | u.lets_go) & names or (
+                        u.reads & called and (running is None or id(u) in running))):
                     continue
                 done.add(i)
                 changed = True
@@ -868,12 +873,58 @@ class _Check(_Scoped):
         self.report(node, f"uses {'.'.join([root] + chain)}")
 
     def _attr(self, node, attr, store=False):
-        if attr.startswith("_") and attr not in HARMLESS_DUNDERS:
+        if attr == "__init__" and not self._own_set_up(node):
+            self.report(node, "uses .__init__ other than to set up the object of the method it is in (write "
+                              "super().__init__(...) in your class's __init__)")
+        elif attr.startswith("_") and attr not in HARMLESS_DUNDERS:
             self.report(node, f"uses the attribute .{attr} (a name starting with _)")
         elif attr in INTROSPECTION:
             self.report(node, f"uses the attribute .{attr} (Python's introspection)")
         elif not (store or attr in self.allowed.attrs or attr in HARMLESS_DUNDERS or attr in self.own_attrs):
             self.report(node, f"uses .{attr}")
+
+    def _own_set_up(self, node):
+        """Whether `node`, an attribute `.__init__`, is the call of a method setting up its own object:
+        `super().__init__(...)`, `super(C, self).__init__(...)`, `self.__init__(...)`, or `Base.__init__(self, ...)`
+        for a class of the learner's or of a module, in an undecorated method of a class whose first parameter is
+        never bound again. Nothing else: a constructor run again on an object a check hands over (its loss, its
+        optimizer, its loader) sets that object up with the learner's arguments (rounds twelve and fifty-three)."""
+        call = self.parents.get(node)
+        if node.attr != "__init__" or not isinstance(call, ast.Call) or call.func is not node:
+            return False
+        method = call
+        while method is not None and not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            method = self.parents.get(method)
+        if (not isinstance(method, ast.FunctionDef) or method.decorator_list
+                or not isinstance(self.parents.get(method), ast.ClassDef)
+                or not (method.args.posonlyargs + method.args.args)):
+            return False
+        me = (method.args.posonlyargs + method.args.args)[0].arg
+        again = bound_anywhere(ast.Module(body=method.body, type_ignores=[]))
+        again |= {n.name for n in ast.walk(method) if isinstance(n, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar))}
+        again |= {n.rest for n in ast.walk(method) if isinstance(n, ast.MatchMapping)}
+        if me in again:
+            return False
+
+        def is_me(n):
+            return isinstance(n, ast.Name) and n.id == me
+
+        value = node.value
+        if is_me(value):
+            return True
+        if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "super"
+                and self._module("super") is None and not self._local_here("super") and not self._own("super")
+                and not value.keywords):
+            return not value.args or (len(value.args) == 2 and is_me(value.args[1]))
+        base = value
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        classes = {u.node.name for u in self.p.units if isinstance(u.node, ast.ClassDef)}
+        a_class = isinstance(base, ast.Name) and (
+            (base is not value and self._module(base.id) is not None)  # a path through a module: nn.Module
+            or (base is value and base.id in classes and self._own(base.id) and not self._local_here(base.id)
+                and all(isinstance(u.node, ast.ClassDef) for u in self.p.units if base.id in u.binds)))
+        return a_class and bool(call.args) and is_me(call.args[0])
 
     def _builtin_type(self, node):
         return (isinstance(node, ast.Name) and node.id == "type" and self._module("type") is None
@@ -1235,9 +1286,18 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=Non
     for name in answers:
         lists.setdefault(name, ANSWERS)
     violations, runs, guarded, cells_of = {}, set(), {}, {}
+    # the calls of a def that changes what a graded name's code reads are part of that code where they run: the
+    # units some name's code holds, found again until no call adds one (with `whole`, every unit runs)
+    running = None if whole else set()
+    while True:
+        reach = {name: program.reached(name, running) for name in lists}
+        held = {id(u) for units in reach.values() for u in units}
+        if running is None or held <= running:
+            break
+        running |= held
     for name, entries in lists.items():
         allowed = Allowed(entries)
-        units = program.reached(name)
+        units = reach[name]
         cells_of[name] = {u.cell for u in units}
         own_attrs = own_attributes(units)
         too_much = over_budget(units)  # (its code does not run: what passes no graded name's rule never does)
