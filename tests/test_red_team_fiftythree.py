@@ -7,18 +7,27 @@ D1. `.__init__` could be called on any object (`HARMLESS_DUNDERS`, and no guard 
     other_dataset, ...)`, without the check's collate), a TensorDataset. Round twelve had used the same primitive on
     the optimizers' loss probe (`loss_fn.__init__(...)`), closed then by the probe itself. The round found no payoff
     (the shadow Adam and the served batches decide), and asked for a test or a narrower rule. Now the rule accepts
-    `.__init__` only as a method setting up its own object: `super().__init__(...)`, `super(C, self).__init__(...)`,
-    `self.__init__(...)`, `Base.__init__(self, ...)` (a class of the learner's or of a module), in an undecorated
-    method whose `self` is not bound again.
-FP2 (found while testing D1's fix): a call of a learner's def that changes a global (a method of a global object,
+    `.__init__` only as a method setting up its own object (narrowed by round fifty-four, F2 below).
+FP2 (found while testing D1's fix): a graded function that changes a global (a method of a global object,
     `LOSSES.append(loss.item())`, `tracker.add(...)`, or a class's static method, `Helper.moved(x)`) made every cell
-    that calls that def part of its code: the notebook's own demo cells that train with `torch.optim.Adam` then cost
-    train_one_epoch its points. Such a call is part of the code now only where it runs (when a graded name's code
-    holds it), which is the only place it can change anything when graded.
+    that calls it part of its code: the notebook's own demo cells that train with `torch.optim.Adam` then cost
+    train_one_epoch its points. A call of the graded function itself is part of its code now only where it runs
+    (when a graded name's code holds it), the only place it changes anything when graded; a call of another def
+    that changes a global stays part of it wherever it is (`configure(1e-8)` sets what a loss reads).
+Round fifty-four, on that fix (its two findings confirmed by the rule, neither shown to earn a point):
+F1. A call through a second def escaped the caller rule, which it also did before: `def keep(x): STASH.append(x)`,
+    `def hand(x): keep(x)`, and `RUN = hand(DATA)`, a unit evaluate's code holds (so it runs), was part of no code
+    that reads STASH; DATA (1,844 bytes) counted against evaluate's budget instead of MNISTNet's. A def or class that
+    calls a def that changes a global is such a def too now.
+F2. `self.__init__(...)` in a plain method, and `Base.__init__(self)` there, re-ran a constructor on the check's
+    object when the method is called on its class (`Again.go(optimizer, ...)`). `.__init__` is accepted now only in
+    a class's own `__init__`, to set up its base.
 FP1. `.mT`, `torch.nanmean` (and, untested by the round, `ravel`) were not on the tensor list: an honest loss that
     used one lost its points. They are listed now, with `nansum`.
 """
 import pytest
+
+from coursekit import own_work
 
 from test_own_work import A, M, O, check, editable_cells, replaced, runs
 
@@ -52,13 +61,19 @@ ATTACKS = {
         "class Again:\n    def go(self, opt, params):\n        opt.__init__(params, lr=0.01)\n",
         "Again().go(optimizer, model.parameters())"),
     "a class name bound again to an object": helper_then_loop(
-        "class Base:\n    pass\n\n\nclass Again:\n    def go(self):\n        Base.__init__(self)\n\n\nBase = print\n",
-        "Again().go()"),
+        "class Base:\n    pass\n\n\nclass Again:\n    def __init__(self):\n        Base.__init__(self)\n\n\n"
+        "Base = print\n", "Again()"),
     "the constructor kept, not called": helper_then_loop(
         "class Again:\n    def __init__(self, opt):\n        self.set_up = opt.__init__\n", "Again(optimizer)"),
+    "self.__init__ in a method called on its class with the check's object": helper_then_loop(
+        "class Again:\n    def go(self, params):\n        self.__init__(params, lr=0.01)\n",
+        "Again.go(optimizer, model.parameters())"),
+    "a base's __init__ in a method called on its class with the check's object": helper_then_loop(
+        "class Base:\n    def __init__(self):\n        self.lr = 0.01\n\n\nclass Again(Base):\n"
+        "    def go(self):\n        Base.__init__(self)\n", "Again.go(optimizer)"),
     "an exception's name over self": helper_then_loop(
-        "class Again:\n    def go(self):\n        try:\n            1 / 0\n        except ZeroDivisionError as self:\n"
-        "            self.__init__()\n", "Again().go()"),
+        "class Again:\n    def __init__(self):\n        try:\n            1 / 0\n        except ZeroDivisionError as self:\n"
+        "            super(Again, self).__init__()\n", "Again()"),
 }
 
 
@@ -82,13 +97,12 @@ def test_a_class_setting_itself_up_is_its_own_work(name):
     assert check(M, replaced(M, "mnist_net_solution", HONEST[name])) == {}
 
 
-def test_an_optimizer_set_up_by_its_own_base_class_or_again_by_itself_is_its_own_work():
+def test_an_optimizer_set_up_by_its_own_base_class_is_its_own_work():
     source = dict(editable_cells(O))["my_sgd_solution"]
-    assert source.count("class MySGD:") == 1 and source.count("    def zero_grad(self") == 1, source[:300]
+    assert source.count("class MySGD:") == 1 and source.count("        self.params = list(params)\n") == 1, source
     based = ("class Base:\n    def __init__(self, params):\n        self.params = list(params)\n\n\n"
              + source.replace("class MySGD:", "class MySGD(Base):").replace(
-                 "    def zero_grad(self", "    def restart(self, params, lr):\n        Base.__init__(self, params)\n"
-                                          "        self.__init__(params, lr)\n\n    def zero_grad(self"))
+                 "        self.params = list(params)\n", "        Base.__init__(self, params)\n"))
     assert check(O, replaced(O, "my_sgd_solution", based)) == {}
 
 
@@ -116,7 +130,7 @@ def test_a_loop_that_changes_a_global_keeps_its_points_whatever_the_demo_cells_c
     assert check(M, cells) == {}
 
 
-def test_a_call_that_runs_is_part_of_the_code_of_what_reads_the_global_it_changes():
+def test_a_call_that_runs_is_part_of_the_code_of_what_reads_the_global_it_changes(monkeypatch):
     """The scratch call runs (evaluate reads what it binds, and it passes evaluate's list), and it changes STASH
     through the loop: it is part of MNISTNet's code, which reads STASH, and is checked against MNISTNet's list."""
     loop = helper_then_loop("STASH = []\n", "STASH.append(optimizer)")
@@ -124,8 +138,29 @@ def test_a_call_that_runs_is_part_of_the_code_of_what_reads_the_global_it_change
     assert "self.kept = STASH" in net
     caller = ("caller", "RUN = train_one_epoch(MNISTNet().eval(), [], None, None, 'cpu')\n")
     evaluate = dict(editable_cells(M))["evaluate_solution"].replace("model.eval()", "model.eval()\n    RUN")
+    monkeypatch.setattr(own_work, "MAX_REASONS", 100)
     cells = replaced(M, "train_one_epoch_solution", loop, caller)
     cells = [(n, net if n == "mnist_net_solution" else evaluate if n == "evaluate_solution" else s) for n, s in cells]
     found = check(M, cells)
     assert "train_one_epoch(MNISTNet().eval()" in " ".join(found.get("MNISTNet", [])), found
     assert "RUN = train_one_epoch" in runs(M, cells)["caller"]
+
+
+def test_a_call_through_a_second_def_is_part_of_the_code_of_what_reads_the_global():
+    data = "DATA = [" + ", ".join(str(i % 97) for i in range(1500)) + "]\n"  # (1,518 bytes: MNISTNet may carry 1,024)
+    keep = "STASH = []\n\n\ndef keep(x):\n    STASH.append(x)\n\n\ndef hand(x):\n    keep(x)\n\n\n" + data
+    net = NET.replace("super().__init__()", "super().__init__()\n        self.kept = STASH")
+    evaluate = dict(editable_cells(M))["evaluate_solution"].replace("model.eval()", "model.eval()\n    RUN")
+    cells = [(n, net if n == "mnist_net_solution" else evaluate if n == "evaluate_solution" else s)
+             for n, s in editable_cells(M)] + [("helpers", keep), ("caller", "RUN = hand(DATA)\n")]
+    found = check(M, cells)
+    assert "bytes of data" in " ".join(found.get("MNISTNet", [])), found
+
+
+def test_a_setting_made_by_a_call_is_part_of_the_code_that_reads_it():
+    """Honest: a loss reads a global table that a call of the learner's own def fills; the call runs when graded."""
+    source = ("SETTINGS = {}\n\n\ndef configure(scale):\n    SETTINGS['scale'] = scale\n\n\nconfigure(1.0)\n\n\n"
+              "def mse_loss(pred, target):\n    return SETTINGS['scale'] * ((pred - target) ** 2).mean()\n")
+    cells = replaced(A, "mse_loss_solution", source)
+    assert check(A, cells) == {}
+    assert "configure(1.0)" in runs(A, cells)["mse_loss_solution"]

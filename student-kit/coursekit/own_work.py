@@ -65,6 +65,7 @@ def _introspection():
 
 INTROSPECTION = _introspection()
 # not __class__ (assigned, it swaps the class), nor __doc__ (a docstring is documentation, never data: DATA_BUDGET)
+_SCOPED_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 HARMLESS_DUNDERS = {"__init__", "__name__", "__qualname__"}
 NAME_BUILTINS = {"getattr", "setattr", "hasattr", "delattr"}
 # Names the kernel's namespace holds before the learner's code runs: Python's built-ins and IPython's
@@ -656,22 +657,26 @@ class Program:
 
     def reached(self, name, running=None):
         """The units that make up `name`'s code: those that bind it, and, to the end, those that bind
-        or change a name that code reads, and the calls of a def that binds or changes one, where they run
-        (`running`: the ids of the units some graded name's code holds; None: wherever they are). A call
-        that runs nowhere changes nothing when graded: a scratch cell's `train_one_epoch(...)`, of a loop that
-        appends to a global list, is not part of the loop's code (it cost the loop its points, round fifty-three)."""
+        or change a name that code reads, and the calls of a def that binds or changes one (a def or class
+        that calls one is such a def too: round fifty-four handed data through `hand`, which called `keep`).
+        A call of `name` itself is part of its code only where it runs (`running`: the ids of the units some
+        graded name's code holds; None: wherever it is): a demo cell's `train_one_epoch(...)`, of a loop that
+        appends to a global list, cost the loop its points (round fifty-three), and it changes nothing when graded."""
         names, called, done = {name}, set(), set()
         changed = True
         while changed:
             changed = False
             for i, u in enumerate(self.units):
-                if i in done or not ((u.binds | u.changes | u.effects | u.lets_go) & names or (
-                        u.reads & called and (running is None or id(u) in running))):
+                if i in done:
+                    continue
+                via = u.reads & called
+                by_call = bool(via - {name}) or (bool(via) and (running is None or id(u) in running))
+                if not ((u.binds | u.changes | u.effects | u.lets_go) & names or by_call):
                     continue
                 done.add(i)
                 changed = True
                 names |= u.reads | u.binds | u.changes
-                if (u.effects | u.hands_out) & names:
+                if (u.effects | u.hands_out) & names or (by_call and isinstance(u.node, _SCOPED_DEFS)):
                     called |= u.binds
         return [self.units[i] for i in sorted(done)]
 
@@ -874,8 +879,8 @@ class _Check(_Scoped):
 
     def _attr(self, node, attr, store=False):
         if attr == "__init__" and not self._own_set_up(node):
-            self.report(node, "uses .__init__ other than to set up the object of the method it is in (write "
-                              "super().__init__(...) in your class's __init__)")
+            self.report(node, "uses .__init__ other than in a class's own __init__ to set up its base (write "
+                              "super().__init__(...) there)")
         elif attr.startswith("_") and attr not in HARMLESS_DUNDERS:
             self.report(node, f"uses the attribute .{attr} (a name starting with _)")
         elif attr in INTROSPECTION:
@@ -884,21 +889,22 @@ class _Check(_Scoped):
             self.report(node, f"uses .{attr}")
 
     def _own_set_up(self, node):
-        """Whether `node`, an attribute `.__init__`, is the call of a method setting up its own object:
-        `super().__init__(...)`, `super(C, self).__init__(...)`, `self.__init__(...)`, or `Base.__init__(self, ...)`
-        for a class of the learner's or of a module, in an undecorated method of a class whose first parameter is
-        never bound again. Nothing else: a constructor run again on an object a check hands over (its loss, its
-        optimizer, its loader) sets that object up with the learner's arguments (rounds twelve and fifty-three)."""
+        """Whether `node`, an attribute `.__init__`, is a class's own `__init__` setting up its base: `super().__init__(
+        ...)`, `super(C, self).__init__(...)` or `Base.__init__(self, ...)` for a class of the learner's or of a module,
+        where `self`, the first parameter, is never bound again (an `__init__` gets a fresh object, or, by this rule
+        alone, its subclass's `self`). Nothing else: a constructor run again on an object a check hands over (its
+        loss, its optimizer, its loader) sets that object up with the learner's arguments (rounds twelve, fifty-three
+        and fifty-four, the last through a method called on its class with the check's object for `self`)."""
         call = self.parents.get(node)
         if node.attr != "__init__" or not isinstance(call, ast.Call) or call.func is not node:
             return False
         method = call
         while method is not None and not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             method = self.parents.get(method)
-        if (not isinstance(method, ast.FunctionDef) or method.decorator_list
+        if (not isinstance(method, ast.FunctionDef) or method.name != "__init__" or method.decorator_list
                 or not isinstance(self.parents.get(method), ast.ClassDef)
                 or not (method.args.posonlyargs + method.args.args)):
-            return False
+            return False  # (any other method can be called through its class with another object for `self`)
         me = (method.args.posonlyargs + method.args.args)[0].arg
         again = bound_anywhere(ast.Module(body=method.body, type_ignores=[]))
         again |= {n.name for n in ast.walk(method) if isinstance(n, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar))}
@@ -910,8 +916,6 @@ class _Check(_Scoped):
             return isinstance(n, ast.Name) and n.id == me
 
         value = node.value
-        if is_me(value):
-            return True
         if (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == "super"
                 and self._module("super") is None and not self._local_here("super") and not self._own("super")
                 and not value.keywords):
