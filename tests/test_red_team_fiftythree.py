@@ -164,3 +164,66 @@ def test_a_setting_made_by_a_call_is_part_of_the_code_that_reads_it():
     cells = replaced(A, "mse_loss_solution", source)
     assert check(A, cells) == {}
     assert "configure(1.0)" in runs(A, cells)["mse_loss_solution"]
+
+
+# Round fifty-five (a desk round on 8d154f5, its findings confirmed with the static rule):
+# FP. train_one_epoch and evaluate both logging to one global (directly, or through a shared `note()`) made the demo
+#     cells, which call the OTHER graded function, part of each one's code: both scored 0. A call of any graded name
+#     (or of a plain alias of one) is now part of the code only where it runs.
+# F1. An alias `K = keep` (a table of it, an instance of a class that calls it) never joined the defs whose calls are
+#     part of the code: `RUN = K(DATA)`, run for evaluate, filled the global MNISTNet reads with data counted against
+#     no budget of MNISTNet's. What a call-pulled statement binds is such a def now too.
+# F2. `hasattr(x, "__init__")` crashed the reader (the whole notebook graded as blank); `go = __init__` in a class body
+#     let its __init__ be called on the class with another object. Both are refused, with a reason.
+EVALUATE = dict(editable_cells(M))["evaluate_solution"]
+LOG = "LOG = []\n\n\ndef note(value):\n    LOG.append(value)\n\n\n"
+
+
+def logging(source, call):
+    assert source.count("\n    return ") == 1
+    return source.replace("\n    return ", f"\n    {call}\n    return ")
+
+
+def test_two_graded_functions_that_log_to_one_global_keep_their_points():
+    both = {"train_one_epoch_solution": LOG + logging(LOOP, "note(0.0)"),
+            "evaluate_solution": logging(EVALUATE, "note(1.0)")}
+    cells = [(n, both.get(n, s)) for n, s in editable_cells(M)]
+    assert check(M, cells) == {}
+    direct = {"train_one_epoch_solution": "HISTORY = {'loss': [], 'accuracy': []}\n\n\n"
+                                          + logging(LOOP, "HISTORY['loss'].append(0.0)"),
+              "evaluate_solution": logging(EVALUATE, "HISTORY['accuracy'].append(1.0)")}
+    cells = [(n, direct.get(n, s)) for n, s in editable_cells(M)]
+    assert check(M, cells) == {}
+    fit = ("fit", "T = train_one_epoch\n\n\ndef fit(net, epochs):\n    opt = torch.optim.Adam(net.parameters())\n"
+                  "    for _ in range(epochs):\n        T(net, train_loader, nn.CrossEntropyLoss(), opt, device)\n")
+    assert check(M, replaced(M, "train_one_epoch_solution", LOG + logging(LOOP, "note(0.0)"), fit)) == {}
+
+
+@pytest.mark.parametrize("helpers, caller", [
+    ("K = keep\n", "RUN = K(DATA)\n"),
+    ("TABLE = {'k': keep}\n", "RUN = TABLE['k'](DATA)\n"),
+    ("class Keeper:\n    def put(self, x):\n        keep(x)\n\n\nKEEPER = Keeper()\n", "RUN = KEEPER.put(DATA)\n"),
+], ids=["alias", "table", "instance"])
+def test_data_handed_through_what_a_def_is_bound_to_counts_against_the_budget_of_what_reads_it(helpers, caller):
+    data = "DATA = [" + ", ".join(str(i % 97) for i in range(1500)) + "]\n"
+    keep = "STASH = []\n\n\ndef keep(x):\n    STASH.append(x)\n\n\n" + helpers + "\n\n" + data
+    net = NET.replace("super().__init__()", "super().__init__()\n        self.kept = STASH")
+    evaluate = EVALUATE.replace("model.eval()", "model.eval()\n    RUN")
+    cells = [(n, net if n == "mnist_net_solution" else evaluate if n == "evaluate_solution" else s)
+             for n, s in editable_cells(M)] + [("helpers", keep), ("caller", caller)]
+    assert "bytes of data" in " ".join(check(M, cells).get("MNISTNet", [])), check(M, cells)
+
+
+@pytest.mark.parametrize("line", ["hasattr(model, '__init__')", "getattr(optimizer, '__init__')(model.parameters())"])
+def test_init_read_by_name_is_refused_not_a_crash(line):
+    found = check(M, replaced(M, "train_one_epoch_solution", loop_with(line)))
+    assert "uses .__init__" in " ".join(found["train_one_epoch"]), found
+
+
+def test_an_init_bound_to_a_second_name_in_its_class_is_refused():
+    helper = ("class Again(Base):\n    def __init__(self, params):\n        super(Again, self).__init__(params)\n\n"
+              "    go = __init__\n")
+    source = ("class Base:\n    def __init__(self, params):\n        self.params = params\n\n\n"
+              + helper_then_loop(helper, "Again.go(optimizer, model.parameters())"))
+    found = check(M, replaced(M, "train_one_epoch_solution", source))
+    assert "uses .__init__" in " ".join(found["train_one_epoch"]), found

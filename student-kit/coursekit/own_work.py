@@ -655,13 +655,25 @@ class Program:
             u.changes -= set(self.modules)
             u.effects -= set(self.modules)
 
-    def reached(self, name, running=None):
+    def aliases(self, names):
+        """`names`, and every global a top-level statement binds to one of them as it is (`T = train_one_epoch`)."""
+        names = set(names)
+        while True:
+            more = {t.id for u in self.units if isinstance(u.node, ast.Assign) and isinstance(u.node.value, ast.Name)
+                    and u.node.value.id in names for t in u.node.targets if isinstance(t, ast.Name)} - names
+            if not more:
+                return names
+            names |= more
+
+    def reached(self, name, running=None, graded=()):
         """The units that make up `name`'s code: those that bind it, and, to the end, those that bind
-        or change a name that code reads, and the calls of a def that binds or changes one (a def or class
-        that calls one is such a def too: round fifty-four handed data through `hand`, which called `keep`).
-        A call of `name` itself is part of its code only where it runs (`running`: the ids of the units some
-        graded name's code holds; None: wherever it is): a demo cell's `train_one_epoch(...)`, of a loop that
-        appends to a global list, cost the loop its points (round fifty-three), and it changes nothing when graded."""
+        or change a name that code reads, and the calls of a def that binds or changes one; what such a call
+        binds is such a def too (a def or class that calls one, an alias `K = keep`, a table of it, an instance:
+        rounds fifty-four and fifty-five handed data through them). A call of a graded name (`graded`, and `name`)
+        is part of the code only where it runs (`running`: the ids of the units some graded name's code holds;
+        None: wherever it is): the demo cells' `train_one_epoch(...)` and `evaluate(...)`, of functions that append
+        to a global log, cost them their points (rounds fifty-three and fifty-five), and change nothing when graded."""
+        gated = self.aliases({name, *graded})
         names, called, done = {name}, set(), set()
         changed = True
         while changed:
@@ -670,13 +682,13 @@ class Program:
                 if i in done:
                     continue
                 via = u.reads & called
-                by_call = bool(via - {name}) or (bool(via) and (running is None or id(u) in running))
+                by_call = bool(via - gated) or (bool(via) and (running is None or id(u) in running))
                 if not ((u.binds | u.changes | u.effects | u.lets_go) & names or by_call):
                     continue
                 done.add(i)
                 changed = True
                 names |= u.reads | u.binds | u.changes
-                if (u.effects | u.hands_out) & names or (by_call and isinstance(u.node, _SCOPED_DEFS)):
+                if (u.effects | u.hands_out) & names or by_call:
                     called |= u.binds
         return [self.units[i] for i in sorted(done)]
 
@@ -896,8 +908,9 @@ class _Check(_Scoped):
         loss, its optimizer, its loader) sets that object up with the learner's arguments (rounds twelve, fifty-three
         and fifty-four, the last through a method called on its class with the check's object for `self`)."""
         call = self.parents.get(node)
-        if node.attr != "__init__" or not isinstance(call, ast.Call) or call.func is not node:
-            return False
+        if (not isinstance(node, ast.Attribute) or node.attr != "__init__" or not isinstance(call, ast.Call)
+                or call.func is not node):
+            return False  # (`hasattr(x, "__init__")` too: round fifty-five)
         method = call
         while method is not None and not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
             method = self.parents.get(method)
@@ -905,6 +918,8 @@ class _Check(_Scoped):
                 or not isinstance(self.parents.get(method), ast.ClassDef)
                 or not (method.args.posonlyargs + method.args.args)):
             return False  # (any other method can be called through its class with another object for `self`)
+        if any(isinstance(n, ast.Name) and n.id == "__init__" for n in ast.walk(self.parents[method])):
+            return False  # nor can an __init__ the class body binds to a second name (`go = __init__`: round fifty-five)
         me = (method.args.posonlyargs + method.args.args)[0].arg
         again = bound_anywhere(ast.Module(body=method.body, type_ignores=[]))
         again |= {n.name for n in ast.walk(method) if isinstance(n, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar))}
@@ -1294,7 +1309,7 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=Non
     # units some name's code holds, found again until no call adds one (with `whole`, every unit runs)
     running = None if whole else set()
     while True:
-        reach = {name: program.reached(name, running) for name in lists}
+        reach = {name: program.reached(name, running, lists) for name in lists}
         held = {id(u) for units in reach.values() for u in units}
         if running is None or held <= running:
             break
