@@ -1293,6 +1293,19 @@ def over_budget(units):
 ANSWERS = ["@python"]  # what a name the checks read and OWN_WORK does not list may use (a quiz's answer)
 
 
+def code_of(program, names, whole=False):
+    """{name: the units of its code} for each of the graded `names`. A call of a graded function is part of the
+    code where it runs: in the units some name's code holds, found again until no call adds one (with `whole`,
+    every unit runs)."""
+    running = None if whole else set()
+    while True:
+        reach = {name: program.reached(name, running, names) for name in names}
+        held = {id(u) for units in reach.values() for u in units}
+        if running is None or held <= running:
+            return reach
+        running |= held
+
+
 def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=None):
     """(violations, sources) for the learner's `cells` ([(cell name, source)]), the locked cells'
     sources `locked`, `own_work` ({graded name: [entries]}) and `answers` (other names the checks
@@ -1305,15 +1318,7 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=Non
     for name in answers:
         lists.setdefault(name, ANSWERS)
     violations, runs, guarded, cells_of = {}, set(), {}, {}
-    # the calls of a def that changes what a graded name's code reads are part of that code where they run: the
-    # units some name's code holds, found again until no call adds one (with `whole`, every unit runs)
-    running = None if whole else set()
-    while True:
-        reach = {name: program.reached(name, running, lists) for name in lists}
-        held = {id(u) for units in reach.values() for u in units}
-        if running is None or held <= running:
-            break
-        running |= held
+    reach = code_of(program, lists, whole)
     for name, entries in lists.items():
         allowed = Allowed(entries)
         units = reach[name]
