@@ -222,7 +222,9 @@ def test_train_captures_the_checks_torch_optimizers_by_rebinding_recorded_optimi
            "my_adam_solution": STUB.format(name="MyAdam"), "my_rmsprop_solution": STUB.format(name="MyRMSprop")}
     cells_ = [(n, rep.get(n, s)) for n, s in replaced(O, "train_solution", CAPTURING_TRAIN)]
     found, _ = notebook_plan(cells_, locked(O), checks_of(O))
-    assert not found  # the own-work rule accepts it (in a kernel without the tamper check it earns 12 points)
+    # the own-work rule accepted it until round fifty-three (in a kernel without the tamper check it earned 12 points);
+    # now it refuses the `.__init__` of the check's optimizer too
+    assert "uses .__init__" in " ".join(found.get("train", [])), found
     assert _tampering(O, cells_), "train rebinds the checks' RecordedOptimizer and holds_torch_optimizer"
     assert not _refused(O, cells_, ["train", "MySGD", "MyAdam", "MyRMSprop"],
                         ["test_train_reaches_the_line", "test_my_adam_basic"])
