@@ -65,7 +65,6 @@ def _introspection():
 
 INTROSPECTION = _introspection()
 # not __class__ (assigned, it swaps the class), nor __doc__ (a docstring is documentation, never data: DATA_BUDGET)
-_SCOPED_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 HARMLESS_DUNDERS = {"__init__", "__name__", "__qualname__"}
 NAME_BUILTINS = {"getattr", "setattr", "hasattr", "delattr"}
 # Names the kernel's namespace holds before the learner's code runs: Python's built-ins and IPython's
