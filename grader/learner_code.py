@@ -50,8 +50,9 @@ def read_notebook(nb, checked_code_only=True, judged=()):
     # function or an answer needs, once it has passed that part's list
     named = [(name.strip("'"), source) for name, source in learner_cells]
     ran = {}  # (the statements that run, as the learner wrote them: what the tampering rules read)
+    left_out = {}  # (statements that change what a graded name reads, left out of its code: named to the instructor)
     own_work, run_sources = notebook_plan(named, locked, tests, whole=not checked_code_only, judged=judged,
-                                          unguarded=ran)
+                                          unguarded=ran, notes=left_out)
     if not own_work_lists(locked):
         run_sources = None  # every learner cell runs whole, as written
 
@@ -73,6 +74,7 @@ def read_notebook(nb, checked_code_only=True, judged=()):
                 for what in tampering_in(learner_cells) if what not in tampering]
     problems += [f"{name} uses what its part does not allow ({'; '.join(reasons)}): the checks of {name} score 0"
                  for name, reasons in own_work.items()]
+    problems += list(dict.fromkeys(note for notes in left_out.values() for note in notes))
     problems += embedded_data(named)
     return CodeFindings(tuple(dict.fromkeys(tampering)), own_work, tuple(problems), run_sources)
 

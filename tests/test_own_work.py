@@ -386,7 +386,24 @@ def l1_loss(pred, target):
 ]
 
 
-@pytest.mark.parametrize("case", ATTACKS, ids=[a[0] for a in ATTACKS])
+# Statements that only change what a graded function reads, with what its list does not allow: they are left out of
+# its code and do not run (round fifty-six), so the function finds the table empty, the attribute unset (id: a piece
+# of the attack that must not run). The learner's visible check and the instructor's report name the line.
+LEFT_OUT = {"global_set_by_a_call": "L1Loss", "changed_by_a_helper": "F.l1_loss", "attribute_of_the_class": "torch.optim",
+            "table_filled_through_an_alias": "F.mse_loss"}
+
+
+@pytest.mark.parametrize("case", [a for a in ATTACKS if a[0] in LEFT_OUT], ids=lambda a: a[0])
+def test_a_change_that_its_list_does_not_allow_does_not_run(case):
+    attack, assignment, cell, source, more, name, _ = case
+    notes = {}
+    found, ran = notebook_plan(replaced(assignment, cell, source, *more), locked(assignment), checks_of(assignment),
+                               notes=notes)
+    assert LEFT_OUT[attack] not in ran[more[0][0]], ran
+    assert notes[name] and all("does not run when" in note for note in notes[name]), notes
+
+
+@pytest.mark.parametrize("case", [a for a in ATTACKS if a[0] not in LEFT_OUT], ids=[a[0] for a in ATTACKS if a[0] not in LEFT_OUT])
 def test_attack_is_caught(case):
     _, assignment, cell, source, more, name, words = case
     found = check(assignment, replaced(assignment, cell, source, *more))
@@ -469,10 +486,6 @@ REACHED_ATTACKS = [
     ("local_import", A, "mse_loss_solution",
      "def mse_loss(pred, target):\n    import torch as T\n    return T.ops.aten.mse_loss(pred, target)\n",
      "mse_loss", "torch.ops.aten.mse_loss", "aten"),
-    ("table_filled_reached", A, "cross_entropy_solution",
-     "LOSS_PARTS = {}\nLOSS_PARTS.update(ce=F.cross_entropy)\n\ndef cross_entropy(logits, target):\n"
-     "    return LOSS_PARTS['ce'](logits, target)\n", "cross_entropy", "torch.nn.functional.cross_entropy",
-     "F.cross_entropy"),
     ("answer_that_patches", A, "question_loss_purpose_answer",
      "import gc\nanswer_loss_purpose = (gc.get_referents(torch)[0].update(mean=F.mse_loss), 'b')[1]\n",
      "answer_loss_purpose", "gc", "gc"),
@@ -485,6 +498,13 @@ def test_reached_attack_is_flagged_and_does_not_run(case):
     found, ran = notebook_plan(replaced(assignment, cell, source), locked(assignment), checks_of(assignment))
     assert name in found and any(words in r for r in found[name]), found
     assert marker not in ran[cell], ran[cell]
+
+
+def test_a_table_filled_with_what_the_list_does_not_allow_is_left_empty():
+    source = ("LOSS_PARTS = {}\nLOSS_PARTS.update(ce=F.cross_entropy)\n\ndef cross_entropy(logits, target):\n"
+              "    return LOSS_PARTS['ce'](logits, target)\n")
+    found, ran = notebook_plan(replaced(A, "cross_entropy_solution", source), locked(A), checks_of(A))
+    assert "F.cross_entropy" not in ran["cross_entropy_solution"] and "LOSS_PARTS = {}" in ran["cross_entropy_solution"]
 
 
 # Honest code the red team found flagged by an earlier version: (assignment, cell replaced, source, scratch cell)

@@ -276,3 +276,25 @@ def test_the_own_work_rule_is_a_visible_check_too(assignment, tmp_path, monkeypa
     monkeypatch.setenv("JPY_SESSION_NAME", str(_notebook_file(assignment, {}, tmp_path)))
     namespace, printed = run_cells(assignment, {}, skip={"visible_checks_summary", "test_mnist_accuracy"}, student=True)
     assert "FAILED" not in printed, printed[-2000:]
+
+
+def test_a_line_left_out_when_graded_is_a_note_in_the_learners_visible_check(monkeypatch, capsys):
+    """A statement that changes what a graded function reads, with what its part does not allow, does not run when
+    graded (student-kit/coursekit/own_work.py, round fifty-six): the visible check says so once, and still passes."""
+    import torch
+
+    from coursekit import checks
+    nb = nbformat.read(ROOT / "source" / "loss_functions" / "loss_functions.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "mse_loss_solution":
+            cell.source = "SEEN = []\n\n\ndef mse_loss(pred, target):\n    return ((pred - target) ** 2).mean() + 0 * len(SEEN)\n"
+    nb.cells.append(nbformat.v4.new_code_cell("SEEN.append(F.mse_loss)\n"))
+    monkeypatch.setattr(checks, "this_notebook", lambda: nb)
+    monkeypatch.setattr(checks, "_said", set())
+
+    def mse_loss(pred, target):
+        return ((pred - target) ** 2).mean()
+    for _ in range(2):
+        assert checks.learner_call(mse_loss, torch.ones(2), torch.zeros(2)) == 1.0
+    said = capsys.readouterr().err
+    assert said.count("note: ") == 1 and "`SEEN.append(F.mse_loss)` does not run when mse_loss is graded" in said, said

@@ -83,10 +83,18 @@ def learner_call(f, *args, **kwargs):
             raise AssertionError(f"{name} uses what its part does not allow: {'; '.join(reasons)}. Write it "
                                  "with what the part lists in OWN_WORK (the helper cell); when graded, its "
                                  "checks would score 0")
+    for name, notes in _left_out.items():
+        for note in notes:
+            if name in names and note not in _said:  # once: it may be a scratch cell's plot, which changes nothing
+                _said.add(note)
+                print(f"note: {note}; if {name} needs what that line does, it passes here and fails when graded",
+                      file=sys.stderr)
     return f(*args, **kwargs)
 
 
 _read = {}  # the kernel's execution count -> what the rule found in the notebook then
+_left_out = {}  # graded name -> the statements that change what it reads and do not run when it is graded
+_said = set()  # the notes printed already
 
 
 def own_work_problems():
@@ -117,7 +125,8 @@ def own_work_problems():
                 if meta.get("grade"):
                     tests.append(source)
         _read.clear()
-        _read[key] = notebook_plan(learner, locked, tests)[0]
+        _left_out.clear()
+        _read[key] = notebook_plan(learner, locked, tests, notes=_left_out)[0]
     return _read[key]
 
 

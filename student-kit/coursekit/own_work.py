@@ -664,21 +664,22 @@ class Program:
                 return names
             names |= more
 
-    def reached(self, name, running=None, graded=()):
+    def reached(self, name, running=None, graded=(), left_out=()):
         """The units that make up `name`'s code: those that bind it, and, to the end, those that bind
         or change a name that code reads, and the calls of a def that binds or changes one; what such a call
         binds is such a def too (a def or class that calls one, an alias `K = keep`, a table of it, an instance:
         rounds fifty-four and fifty-five handed data through them). A call of a graded name (`graded`, and `name`)
         is part of the code only where it runs (`running`: the ids of the units some graded name's code holds;
         None: wherever it is): the demo cells' `train_one_epoch(...)` and `evaluate(...)`, of functions that append
-        to a global log, cost them their points (rounds fifty-three and fifty-five), and change nothing when graded."""
+        to a global log, cost them their points (rounds fifty-three and fifty-five), and change nothing when graded.
+        The units in `left_out` (ids) are not part of it, nor is what only they reached."""
         gated = self.aliases({name, *graded})
         names, called, done = {name}, set(), set()
         changed = True
         while changed:
             changed = False
             for i, u in enumerate(self.units):
-                if i in done:
+                if i in done or id(u) in left_out:
                     continue
                 via = u.reads & called
                 by_call = bool(via - gated) or (bool(via) and (running is None or id(u) in running))
@@ -1292,32 +1293,79 @@ def over_budget(units):
 ANSWERS = ["@python"]  # what a name the checks read and OWN_WORK does not list may use (a quiz's answer)
 
 
-def code_of(program, names, whole=False):
-    """{name: the units of its code} for each of the graded `names`. A call of a graded function is part of the
-    code where it runs: in the units some name's code holds, found again until no call adds one (with `whole`,
-    every unit runs)."""
-    running = None if whole else set()
+def required(name, units):
+    """The ids of the units among `units` (a name's code) that the code needs defined: those that bind `name`,
+    and, to the end, those that bind a name one of them reads. The others are there because they change what
+    the code reads (`LOG.append(...)`, `plt.plot(LOG)`, a call of a def that does)."""
+    need, ids = {name}, set()
     while True:
-        reach = {name: program.reached(name, running, names) for name in names}
+        more = [u for u in units if id(u) not in ids and u.binds & need]
+        if not more:
+            return ids
+        for u in more:
+            ids.add(id(u))
+            need |= u.reads
+
+
+def _leave_out(program, name, allowed, units, left, kept=frozenset()):
+    """Adds to `left` (ids) the units of `name`'s code (`units`) that it does not need defined and that use what
+    its list (`allowed`) does not allow, and those that read what only such a unit binds: they change what the code
+    reads and do not run for it. A scratch `plt.plot(LOG)` of the list an honest loop appends to, or a sweep that
+    appends to it beside `torch.optim`, cost the loop its points (round fifty-six); now they only do not run (what
+    runs for another graded name and changes what this one reads still costs it: grading_plan, which names those
+    in `kept`). True when it added any."""
+    need = required(name, units)
+    own_attrs = own_attributes(units)
+    failing = []
+    for u in units:
+        if id(u) not in need and id(u) not in left and id(u) not in kept:
+            try:
+                if _Check(program, allowed, own_attrs, u).run():
+                    failing.append(u)
+            except RecursionError:
+                failing.append(u)
+    if not failing:
+        return False
+    # the roots first: a def or a class that only a left-out statement reads (the sweep's `MNISTNet`) is no longer
+    # part of the code once that statement is out (it is found again if something else still reaches it)
+    def read_by_others(u):
+        return any(u.binds & v.reads for v in units if v is not u and id(v) not in need)
+    left |= {id(u) for u in failing if not read_by_others(u)} or {id(u) for u in failing}
+    gone = set().union(*(u.binds for u in program.units if id(u) in left)) - set().union(
+        set(), *(u.binds for u in units if id(u) in need))
+    left |= {id(u) for u in units if id(u) not in need and id(u) not in kept and u.reads & gone}
+    return True
+
+
+def code_of(program, lists, whole=False, left_out=None, kept=frozenset()):
+    """{name: the units of its code} for each graded name of `lists` ({name: its list's entries}). A call of a
+    graded function is part of the code where it runs: in the units some name's code holds, found again until no
+    call adds one (with `whole`, every unit runs). A unit the code does not need and whose use its list does not
+    allow is left out of it (`_leave_out`), but the units in `kept` (ids), which run all the same, and every unit with
+    `whole`; `left_out`, a dict, gets {name: the ids of those units}."""
+    running = None if whole else set()
+    left = {name: set() for name in lists}
+    allowed = {name: Allowed(entries) for name, entries in lists.items()}
+    while True:
+        reach = {}
+        for name in lists:
+            while True:
+                reach[name] = program.reached(name, running, lists, left[name])
+                if whole or not _leave_out(program, name, allowed[name], reach[name], left[name], kept):
+                    break
         held = {id(u) for units in reach.values() for u in units}
         if running is None or held <= running:
+            if left_out is not None:
+                left_out.update(left)
             return reach
         running |= held
 
 
-def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=None):
-    """(violations, sources) for the learner's `cells` ([(cell name, source)]), the locked cells'
-    sources `locked`, `own_work` ({graded name: [entries]}) and `answers` (other names the checks
-    read from the kernel, held to ANSWERS): {name: [reasons]} for each name whose code uses what its
-    list does not allow, and {cell name: the source that runs when graded}, the other lines blank.
-    With `whole`, every statement runs (a cell that does not parse, as written), the checked ones
-    guarded all the same. `unguarded`, a dict, gets {cell name: the statements that run, as written}."""
-    program = Program(cells, locked)
-    lists = dict(own_work)
-    for name in answers:
-        lists.setdefault(name, ANSWERS)
+def _check_code(program, lists, reach):
+    """(violations, runs, guarded, cells_of): {name: [reasons]} for each name of `lists` whose code (`reach`) uses what
+    its list does not allow; the ids of the units that run (each passed the list of a name whose code holds it,
+    which is not over budget); {unit id: the attribute names guarded when it runs}; {name: the cells of its code}."""
     violations, runs, guarded, cells_of = {}, set(), {}, {}
-    reach = code_of(program, lists, whole)
     for name, entries in lists.items():
         allowed = Allowed(entries)
         units = reach[name]
@@ -1340,6 +1388,38 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=Non
                 reasons.append(f"cell {cell} {why}")
         if reasons:
             violations[name] = list(dict.fromkeys(reasons))[:MAX_REASONS]
+    return violations, runs, guarded, cells_of
+
+
+def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=None, notes=None):
+    """(violations, sources) for the learner's `cells` ([(cell name, source)]), the locked cells'
+    sources `locked`, `own_work` ({graded name: [entries]}) and `answers` (other names the checks
+    read from the kernel, held to ANSWERS): {name: [reasons]} for each name whose code uses what its
+    list does not allow, and {cell name: the source that runs when graded}, the other lines blank.
+    With `whole`, every statement runs (a cell that does not parse, as written), the checked ones
+    guarded all the same. `unguarded`, a dict, gets {cell name: the statements that run, as written}; `notes`, a
+    dict, {name: phrases}: the statements that change what a name reads and are left out of its code."""
+    program = Program(cells, locked)
+    lists = dict(own_work)
+    for name in answers:
+        lists.setdefault(name, ANSWERS)
+    # A statement left out of a name's code (`_leave_out`) that runs all the same, for another graded name whose list
+    # allows it, changes what that name reads: it is never left out then, and is part of the code again, with what
+    # it reaches (the callers of a def it is), checked against the list and counted in the budget (round fifty-seven
+    # carried 900 bytes past mse_loss's budget through one): found again until what runs leaves out nothing.
+    kept = set()
+    while True:
+        left = {}
+        reach = code_of(program, lists, whole, left, kept)
+        violations, runs, guarded, cells_of = _check_code(program, lists, reach)
+        anyway = {i for ids in left.values() for i in ids} & runs
+        if not anyway - kept:
+            break
+        kept |= anyway
+    if notes is not None:
+        for name in lists:
+            notes[name] = [f"{u.line(u.node)} does not run when {name} is graded: it changes what {name} reads, "
+                           f"with what {name}'s part does not allow" for u in program.units if id(u) in left[name]]
     # an own attribute name that a library class or a locked cell's class also has is read only on an
     # object whose classes are all the learner's (what it gives there is surely theirs)
     strict = (library_attributes() | program.locked_attrs) - OWN_ALSO_LIBRARY
@@ -1386,13 +1466,13 @@ def _runs_as_written(source):
         return False
 
 
-def notebook_plan(cells, locked, tests, whole=False, judged=(), unguarded=None):
+def notebook_plan(cells, locked, tests, whole=False, judged=(), unguarded=None, notes=None):
     """grading_plan for a notebook: its learner cells [(name, source)], its locked cells' sources and its
     test cells' sources; the lists are the locked cells' OWN_WORK, the answers what else the tests read
     and neither they nor the sources `judged` (what the grader's judge runs besides: references.py) bind."""
     own_work = own_work_lists(locked)
     answers = [n for n in names_the_checks_read(tests, list(locked) + list(judged)) if n not in own_work]
-    return grading_plan(cells, locked, own_work, answers, whole, unguarded)
+    return grading_plan(cells, locked, own_work, answers, whole, unguarded, notes)
 
 
 def names_the_checks_read(tests, locked):

@@ -1,0 +1,138 @@
+"""An independent red team's fifty-sixth and fifty-seventh rounds (desk rounds: the static rule run on tiny snippets).
+
+FP1 (round fifty-six). An honest loop that appends to a global log (`HISTORY.append(...)`, style 8 of the honest
+    train_one_epoch) lost its points to a scratch cell that only looked at the log: `plt.plot(HISTORY)` hands the list
+    to a function of matplotlib's, which may change it, so that statement was part of the loop's code and used what
+    its list does not allow; so did a learning-rate sweep that appends to the log beside `torch.optim.SGD(...)`. A
+    statement the code does not need defined (it only changes what the code reads, or calls what does) and that uses
+    what the list does not allow is now left out of the code, and does not run for it: the loop keeps its points. It
+    still costs them when it runs all the same, for another graded name.
+F1 (round fifty-seven, on that change). A statement left out only because it reads what a left-out one binds, which
+    ran for another graded name (at the cost of that name's points), carried 900 bytes into a global mse_loss reads
+    past mse_loss's budget. A left-out statement that runs all the same is part of the code again: checked against
+    the list and counted in the budget.
+Round fifty-eight (desk, on the first form of that change, which added a left-out statement that runs back to the code
+    alone, after the fact):
+F1. What only such a statement reaches (`DATA = [...]`, read by `YLOG.append(STASH.extend(DATA) or (lambda: W))`) was
+    in no code's budget: 900 bytes more in a global mse_loss reads, at no graded name's cost (l1_loss's code, for which
+    the statement runs, binds W itself; mse_loss's does not, so the statement was left out of it as a reader of a
+    left-out binding).
+F2. Such a statement ran without the guards of the name it was added back to: `STASH.append(lambda o: o.step())`, for
+    MySGD's code, called `.step()` of any object, where MySGD's code reads `.step` only of the learner's own objects.
+    Now a statement that runs is never left out: grading finds the code again, with it kept, until what runs leaves out
+    nothing; it is then part of the code with all it reaches, checked, guarded and counted as any statement is.
+"""
+from coursekit import own_work
+from coursekit.own_work import notebook_plan
+
+from kit.honest import HONEST
+from test_own_work import A, M, O, check, checks_of, editable_cells, locked, replaced, runs
+
+LOGGING_LOOP = next(s for s in HONEST[M]["train_one_epoch_solution"] if "HISTORY.append" in s)
+PLOT = "import matplotlib.pyplot as plt\n\nplt.plot(HISTORY)\nplt.close()\n"
+SWEEP = ("for lr in [0.1, 0.01]:\n    sweep_net = MNISTNet().to(device)\n"
+         "    HISTORY.append(('lr', lr))\n    train_one_epoch(sweep_net, train_loader, nn.CrossEntropyLoss(),\n"
+         "                    torch.optim.SGD(sweep_net.parameters(), lr=lr), device)\n")
+LOOK = "recent = HISTORY[-5:]\nprint(sorted(HISTORY)[:3], torch.optim.SGD)\n"
+
+
+def with_scratch(*scratch):
+    return replaced(M, "train_one_epoch_solution", LOGGING_LOOP,
+                    *[(f"scratch{i}", source) for i, source in enumerate(scratch)])
+
+
+def test_a_plot_or_a_sweep_of_the_log_an_honest_loop_appends_to_costs_it_nothing():
+    for scratch in ([PLOT], [SWEEP], [PLOT, SWEEP, LOOK]):
+        cells = with_scratch(*scratch)
+        assert check(M, cells) == {}, (scratch, check(M, cells))
+        ran = "".join(text for cell, text in runs(M, cells).items() if cell.startswith("scratch"))
+        assert "plt" not in ran and "SGD" not in ran, ran  # (`recent = HISTORY[-5:]` may run: its list allows it)
+
+
+def test_what_is_left_out_is_named_for_the_instructor_and_the_learner():
+    notes = {}
+    notebook_plan(with_scratch(PLOT), locked(M), checks_of(M), notes=notes)
+    assert any("plt.plot(HISTORY)" in note and "does not run when train_one_epoch is graded" in note
+               for note in notes["train_one_epoch"]), notes
+
+
+def test_a_left_out_statement_that_runs_for_another_graded_name_still_costs_the_points():
+    """A layer in the log: MNISTNet's list allows it, so the statement runs for MNISTNet (whose forward reads the
+    log), and train_one_epoch's does not."""
+    net = "SIZES = []\n\n\n" + dict(editable_cells(M))["mnist_net_solution"].replace(
+        "super().__init__()", "super().__init__()\n        self.seen = len(SIZES)")
+    shared = "SIZES.append(nn.Linear(2, 2))\n"
+    loop = LOGGING_LOOP.replace("start = len(HISTORY)", "start = len(HISTORY) + 0 * len(SIZES)")
+    cells = replaced(M, "train_one_epoch_solution", loop, ("shared", shared))
+    cells = [(n, net if n == "mnist_net_solution" else s) for n, s in cells]
+    found = check(M, cells)
+    assert "MNISTNet" not in found and "uses torch.nn.Linear" in " ".join(found["train_one_epoch"]), found
+    assert "nn.Linear" in runs(M, cells)["shared"]
+
+
+def test_data_in_a_left_out_statement_that_runs_for_another_name_counts_against_the_budget():
+    """900 bytes for l1_loss, whose code W's binding costs its points; mse_loss's code holds 300 bytes of its own."""
+    data = ", ".join(str(i % 97) for i in range(900))
+    cells = replaced(A, "mse_loss_solution", "STASH = []\n\n\ndef mse_loss(pred, target):\n"
+                     f"    return ((pred - target) ** 2).mean() + 0 * len(STASH) * len('{'m' * 300}')\n",
+                     ("one", "W = np.zeros(1)\n"),
+                     ("two", f"BOX = STASH.extend([{data}]) or (lambda: W)\n"),
+                     ("three", "def l1_loss(pred, target):\n    return (pred - target).abs().mean() + 0 * len(BOX())\n"))
+    cells = [(n, s) for n, s in cells if n != "l1_loss_solution"]
+    found = check(A, cells)
+    assert "uses np" in " ".join(found["l1_loss"]) and "bytes" not in " ".join(found["l1_loss"]), found
+    assert "[0, 1, 2" in runs(A, cells)["two"]  # it runs for l1_loss, and changes what mse_loss reads
+    assert "bytes of data" in " ".join(found["mse_loss"]), found
+
+
+def test_the_code_a_name_needs_is_never_left_out():
+    """A statement the code needs defined stays part of it and costs the points as before."""
+    source = "import numpy as np\n\nSCALE = np.float32(2.0)\n\n\ndef mse_loss(pred, target):\n" \
+             "    return ((pred - target) ** 2).mean() * SCALE / 2\n"
+    found = check(A, replaced(A, "mse_loss_solution", source))
+    assert "np" in " ".join(found["mse_loss"]), found
+    program = own_work.Program(replaced(A, "mse_loss_solution", source), locked(A))
+    units = own_work.code_of(program, {"mse_loss": ["@python", "@tensor"]})["mse_loss"]
+    assert any("SCALE" in u.binds for u in units) and \
+        any("SCALE" in u.binds for u in units if id(u) in own_work.required("mse_loss", units))
+
+
+def test_what_a_statement_that_runs_reaches_counts_against_the_budget_of_what_it_changes():
+    data = ", ".join(str(i % 97) for i in range(900))
+    mse = ("STASH = []\n\n\ndef mse_loss(pred, target):\n"
+           f"    return ((pred - target) ** 2).mean() + 0 * len(STASH) * len('{'m' * 700}')\n")
+    l1 = "YLOG = []\nV2 = W = 0\n\n\ndef l1_loss(pred, target):\n    return (pred - target).abs().mean() + 0 * len(YLOG) * V2\n"
+    cells = replaced(A, "mse_loss_solution", mse, ("one", "W = np.zeros(1)\n"), ("data", f"DATA = [{data}]\n"),
+                     ("two", "YLOG.append(STASH.extend(DATA) or (lambda: W))\n"))
+    cells = [(n, l1 if n == "l1_loss_solution" else s) for n, s in cells]
+    found = check(A, cells)
+    assert "bytes of data" in " ".join(found.get("mse_loss", [])) and "l1_loss" not in found, found
+
+
+def test_a_statement_that_runs_is_guarded_for_every_name_whose_code_it_changes():
+    cells = dict(editable_cells(O))
+    sgd = "STASH = []\n\n\n" + cells["my_sgd_solution"].replace(
+        "    def zero_grad(self):", "    def zero_grad(self):\n        [f(self) for f in STASH]")
+    train = "YLOG = []\nV2 = W = 0\n\n\n" + cells["train_solution"].replace(
+        "losses = []", "losses = [] + [0] * (0 * len(YLOG) * V2)")
+    assert "[f(self) for f in STASH]" in sgd and "len(YLOG)" in train
+    cells = replaced(O, "my_sgd_solution", sgd, ("one", "W = np.zeros(1)\n"),
+                     ("two", "YLOG.append(STASH.append(lambda o: o.step()) or (lambda: W))\n"))
+    cells = [(n, train if n == "train_solution" else s) for n, s in cells]
+    assert check(O, cells) == {}
+    assert "__own__(o, True)['step']()" in runs(O, cells)["two"], runs(O, cells)["two"]
+
+
+def test_the_instructor_is_told_what_was_left_out():
+    import nbformat
+
+    from grader.course import ROOT
+    from grader.learner_code import read_notebook
+    nb = nbformat.read(ROOT / "source" / M / f"{M}.ipynb", as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == "train_one_epoch_solution":
+            cell.source = LOGGING_LOOP
+    nb.cells.append(nbformat.v4.new_code_cell(PLOT))
+    found = read_notebook(nb)
+    assert not found.own_work, found.own_work
+    assert any("`plt.plot(HISTORY)` does not run when train_one_epoch is graded" in p for p in found.problems), found.problems
