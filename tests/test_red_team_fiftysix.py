@@ -21,6 +21,11 @@ F2. Such a statement ran without the guards of the name it was added back to: `S
     MySGD's code, called `.step()` of any object, where MySGD's code reads `.step` only of the learner's own objects.
     Now a statement that runs is never left out: grading finds the code again, with it kept, until what runs leaves out
     nothing; it is then part of the code with all it reaches, checked, guarded and counted as any statement is.
+Round fifty-nine (desk; 7,100 random scratch programs found nothing that runs outside a name's checked code):
+FP1. An honest fill, `scale = 1.0` then `TABLE['scale'] = scale`, did not run when graded (mse_loss scored 0, its
+    visible check passed) once a later scratch loop reused the name, `for scale in [...]: plt.plot(...)`: the loop was
+    left out, `scale` counted as bound by left-out lines alone, and the fill, which reads it, was left out with it. A
+    name is gone now only when no line that stays in the code binds it; the note says why each line is left out.
 """
 from coursekit import own_work
 from coursekit.own_work import notebook_plan
@@ -136,3 +141,26 @@ def test_the_instructor_is_told_what_was_left_out():
     found = read_notebook(nb)
     assert not found.own_work, found.own_work
     assert any("`plt.plot(HISTORY)` does not run when train_one_epoch is graded" in p for p in found.problems), found.problems
+
+
+def test_a_later_loop_that_reuses_a_name_takes_nothing_from_the_fill_that_reads_it():
+    source = ("TABLE = {}\nscale = 1.0\nTABLE['scale'] = scale\n\n\ndef mse_loss(pred, target):\n"
+              "    return ((pred - target) ** 2).mean() * TABLE['scale']\n")
+    sweep = ("import matplotlib.pyplot as plt\n\nfor scale in [0.5, 1.0, 2.0]:\n"
+             "    plt.plot([mse_loss(torch.ones(1) * scale, torch.zeros(1)).item()])\nplt.close()\n")
+    cells = replaced(A, "mse_loss_solution", source, ("sweep", sweep))
+    notes = {}
+    found, ran = notebook_plan(cells, locked(A), checks_of(A), notes=notes)
+    assert found == {} and "TABLE['scale'] = scale" in ran["mse_loss_solution"], ran["mse_loss_solution"]
+    assert "plt" not in ran["sweep"] and [n for n in notes["mse_loss"] if "for scale in" in n], notes
+
+
+def test_a_line_that_reads_what_only_left_out_lines_bind_is_named_as_such():
+    cells = replaced(A, "mse_loss_solution", "TABLE = {}\n\n\ndef mse_loss(pred, target):\n"
+                     "    return ((pred - target) ** 2).mean() * len(TABLE)\n",
+                     ("scratch", "import numpy as np\n\nONES = np.ones(1)\nTABLE['k'] = ONES\n"))
+    notes = {}
+    found, ran = notebook_plan(cells, locked(A), checks_of(A), notes=notes)
+    assert found == {} and "np" not in ran["scratch"], ran
+    assert any("`TABLE['k'] = ONES`" in n and "reading ONES, which only lines left out bind" in n
+               for n in notes["mse_loss"]), notes

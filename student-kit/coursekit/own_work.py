@@ -1308,9 +1308,9 @@ def required(name, units):
 
 
 def _leave_out(program, name, allowed, units, left, kept=frozenset()):
-    """Adds to `left` (ids) the units of `name`'s code (`units`) that it does not need defined and that use what
-    its list (`allowed`) does not allow, and those that read what only such a unit binds: they change what the code
-    reads and do not run for it. A scratch `plt.plot(LOG)` of the list an honest loop appends to, or a sweep that
+    """Adds to `left` ({unit id: why}) the units of `name`'s code (`units`) that it does not need defined and that use
+    what its list (`allowed`) does not allow, and those that read what only such a unit binds: they change what the
+    code reads and do not run for it. A scratch `plt.plot(LOG)` of the list an honest loop appends to, or a sweep that
     appends to it beside `torch.optim`, cost the loop its points (round fifty-six); now they only do not run (what
     runs for another graded name and changes what this one reads still costs it: grading_plan, which names those
     in `kept`). True when it added any."""
@@ -1326,14 +1326,20 @@ def _leave_out(program, name, allowed, units, left, kept=frozenset()):
                 failing.append(u)
     if not failing:
         return False
-    # the roots first: a def or a class that only a left-out statement reads (the sweep's `MNISTNet`) is no longer
-    # part of the code once that statement is out (it is found again if something else still reaches it)
-    def read_by_others(u):
-        return any(u.binds & v.reads for v in units if v is not u and id(v) not in need)
-    left |= {id(u) for u in failing if not read_by_others(u)} or {id(u) for u in failing}
+    # the roots first: a def, a class or an import that only a left-out statement reads (the sweep's `MNISTNet`, a
+    # plot's `plt`) is no longer part of the code once that statement is out (found again if something else reaches it)
+    def read_by(u, others):
+        return any(u.binds & v.reads for v in others if v is not u)
+    optional = [u for u in units if id(u) not in need]
+    roots = [u for u in failing if not read_by(u, optional)] or [u for u in failing if not read_by(u, failing)] or failing
+    left.update({id(u): f"with what {name}'s part does not allow" for u in roots})
+    # what reads a name that only left-out units bind does not run either (a later loop that reuses the name a table's
+    # fill reads, `for scale in ...` beside `plt`, takes nothing away from the fill: round fifty-nine)
     gone = set().union(*(u.binds for u in program.units if id(u) in left)) - set().union(
-        set(), *(u.binds for u in units if id(u) in need))
-    left |= {id(u) for u in units if id(u) not in need and id(u) not in kept and u.reads & gone}
+        set(), *(u.binds for u in units if id(u) not in left))
+    for u in units:
+        if id(u) not in need and id(u) not in left and id(u) not in kept and u.reads & gone:
+            left[id(u)] = f"reading {', '.join(sorted(u.reads & gone))}, which only lines left out bind"
     return True
 
 
@@ -1342,9 +1348,9 @@ def code_of(program, lists, whole=False, left_out=None, kept=frozenset()):
     graded function is part of the code where it runs: in the units some name's code holds, found again until no
     call adds one (with `whole`, every unit runs). A unit the code does not need and whose use its list does not
     allow is left out of it (`_leave_out`), but the units in `kept` (ids), which run all the same, and every unit with
-    `whole`; `left_out`, a dict, gets {name: the ids of those units}."""
+    `whole`; `left_out`, a dict, gets {name: {the id of each of those units: why}}."""
     running = None if whole else set()
-    left = {name: set() for name in lists}
+    left = {name: {} for name in lists}
     allowed = {name: Allowed(entries) for name, entries in lists.items()}
     while True:
         reach = {}
@@ -1419,7 +1425,7 @@ def grading_plan(cells, locked, own_work, answers=(), whole=False, unguarded=Non
     if notes is not None:
         for name in lists:
             notes[name] = [f"{u.line(u.node)} does not run when {name} is graded: it changes what {name} reads, "
-                           f"with what {name}'s part does not allow" for u in program.units if id(u) in left[name]]
+                           f"{left[name][id(u)]}" for u in program.units if id(u) in left[name]]
     # an own attribute name that a library class or a locked cell's class also has is read only on an
     # object whose classes are all the learner's (what it gives there is surely theirs)
     strict = (library_attributes() | program.locked_attrs) - OWN_ALSO_LIBRARY
