@@ -26,7 +26,12 @@ FP1. An honest fill, `scale = 1.0` then `TABLE['scale'] = scale`, did not run wh
     visible check passed) once a later scratch loop reused the name, `for scale in [...]: plt.plot(...)`: the loop was
     left out, `scale` counted as bound by left-out lines alone, and the fill, which reads it, was left out with it. A
     name is gone now only when no line that stays in the code binds it; the note says why each line is left out.
+Round sixty (desk): the same with a name the kernel holds before the learner's cells run. A fill that calls `max(...)`
+    did not run once a later plot cell rebound it (`min, max = torch.tensor(values).aminmax()`, `for max in [...]`): such
+    a name (Python's, IPython's, a locked cell's) is never gone.
 """
+import pytest
+
 from coursekit import own_work
 from coursekit.own_work import notebook_plan
 
@@ -164,3 +169,14 @@ def test_a_line_that_reads_what_only_left_out_lines_bind_is_named_as_such():
     assert found == {} and "np" not in ran["scratch"], ran
     assert any("`TABLE['k'] = ONES`" in n and "reading ONES, which only lines left out bind" in n
                for n in notes["mse_loss"]), notes
+
+
+@pytest.mark.parametrize("scratch", ["import numpy as np\n\nmax = np.max([1.0, 2.0])\n",
+                                     "import matplotlib.pyplot as plt\n\nfor max in [1, 2]:\n    plt.plot([max])\n",
+                                     "min, max = torch.tensor([1.0, 2.0]).aminmax()\nprint(nn.MSELoss(), min, max)\n"])
+def test_a_later_line_that_rebinds_a_builtin_takes_nothing_from_the_fill_that_calls_it(scratch):
+    source = ("WEIGHTS = {}\nWEIGHTS['mean'] = 1 / max(1, 1)\n\n\ndef mse_loss(pred, target):\n"
+              "    return ((pred - target) ** 2).mean() * WEIGHTS['mean']\n")
+    found, ran = notebook_plan(replaced(A, "mse_loss_solution", source, ("scratch", scratch)), locked(A), checks_of(A))
+    assert found == {} and "WEIGHTS['mean'] = 1 / max(1, 1)" in ran["mse_loss_solution"], ran["mse_loss_solution"]
+    assert "max" not in ran["scratch"], ran["scratch"]

@@ -1334,9 +1334,11 @@ def _leave_out(program, name, allowed, units, left, kept=frozenset()):
     roots = [u for u in failing if not read_by(u, optional)] or [u for u in failing if not read_by(u, failing)] or failing
     left.update({id(u): f"with what {name}'s part does not allow" for u in roots})
     # what reads a name that only left-out units bind does not run either (a later loop that reuses the name a table's
-    # fill reads, `for scale in ...` beside `plt`, takes nothing away from the fill: round fifty-nine)
+    # fill reads, `for scale in ...` beside `plt`, takes nothing away from the fill: round fifty-nine; nor does a line
+    # that rebinds a name the kernel holds before the learner's cells run, `min, max = ...`: round sixty)
     gone = set().union(*(u.binds for u in program.units if id(u) in left)) - set().union(
-        set(), *(u.binds for u in units if id(u) not in left))
+        set(), *(u.binds for u in units if id(u) not in left)) - BUILTIN_NAMES - program.locked - program.locked_modules
+    gone = {n for n in gone if not IPYTHON_NUMBERED.fullmatch(n)}
     for u in units:
         if id(u) not in need and id(u) not in left and id(u) not in kept and u.reads & gone:
             left[id(u)] = f"reading {', '.join(sorted(u.reads & gone))}, which only lines left out bind"
