@@ -29,6 +29,16 @@ FP1. An honest fill, `scale = 1.0` then `TABLE['scale'] = scale`, did not run wh
 Round sixty (desk): the same with a name the kernel holds before the learner's cells run. A fill that calls `max(...)`
     did not run once a later plot cell rebound it (`min, max = torch.tensor(values).aminmax()`, `for max in [...]`): such
     a name (Python's, IPython's, a locked cell's) is never gone.
+Round sixty-one (desk; its random search ran each notebook in order and as graded):
+FP1. A line kept in the code could read a name that, when graded, nothing binds before it: its NameError stopped the
+    rest of its cell, the graded def below it included (the function scored 0, its visible check passed). (a) Chains:
+    `baseline = round(ref_loss, 3)` read what a left-out line bound, and `HISTORY.append((baseline, 0))` read what it
+    bound, but only one step was followed. (b) A later line that binds the name again (`scale = 1.0`, `del scale`
+    after the fill) kept the fill that read it. Readers are followed to the end now, and a name counts as bound for a
+    line only where a line that stays binds it before that line.
+FP2. A log line that builds the network (`HISTORY.append((count(MNISTNet()), 0))`) brought the MNISTNet class, which
+    runs for MNISTNet, into train_one_epoch's code, and cost it its points (as before the change of round fifty-six).
+    A line that only reads what runs for another name and uses what this list does not allow is left out instead.
 """
 import pytest
 
@@ -167,7 +177,7 @@ def test_a_line_that_reads_what_only_left_out_lines_bind_is_named_as_such():
     notes = {}
     found, ran = notebook_plan(cells, locked(A), checks_of(A), notes=notes)
     assert found == {} and "np" not in ran["scratch"], ran
-    assert any("`TABLE['k'] = ONES`" in n and "reading ONES, which only lines left out bind" in n
+    assert any("`TABLE['k'] = ONES`" in n and "reading ONES, which no line that runs binds before it" in n
                for n in notes["mse_loss"]), notes
 
 
@@ -180,3 +190,40 @@ def test_a_later_line_that_rebinds_a_builtin_takes_nothing_from_the_fill_that_ca
     found, ran = notebook_plan(replaced(A, "mse_loss_solution", source, ("scratch", scratch)), locked(A), checks_of(A))
     assert found == {} and "WEIGHTS['mean'] = 1 / max(1, 1)" in ran["mse_loss_solution"], ran["mse_loss_solution"]
     assert "max" not in ran["scratch"], ran["scratch"]
+
+
+def _before_the_loop(scratch, loop):
+    cells = replaced(M, "train_one_epoch_solution", loop)
+    i = [n for n, _ in cells].index("train_one_epoch_solution")
+    return cells[:i] + [("scratch", scratch)] + cells[i:]
+
+
+def test_a_chain_of_lines_that_read_what_a_left_out_line_binds_is_left_out_to_the_end():
+    loop = LOGGING_LOOP.replace("HISTORY = []", "HISTORY = []\nHISTORY.append((baseline, 0))", 1)
+    scratch = ("untrained = MNISTNet()\nimages, labels = train_data[:64]\n"
+               "ref_loss = F.cross_entropy(untrained(images), labels).item()\nbaseline = round(ref_loss, 3)\n")
+    found, ran = notebook_plan(_before_the_loop(scratch, loop), locked(M), checks_of(M))
+    assert found == {} and "def train_one_epoch" in ran["train_one_epoch_solution"]
+    assert "baseline" not in ran["train_one_epoch_solution"] + ran["scratch"], ran
+
+
+@pytest.mark.parametrize("after", ["scale = 1.0\n", "del scale\n"])
+def test_a_line_after_the_fill_that_binds_its_name_again_does_not_keep_it(after):
+    fill = ("WEIGHTS = {}\nWEIGHTS['mean'] = scale\n\n\ndef mse_loss(pred, target):\n"
+            "    return ((pred - target) ** 2).mean() + 0 * len(WEIGHTS)\n")
+    plot = "import matplotlib.pyplot as plt\nfor scale in [0.5, 1.0]:\n    plt.plot([scale])\n"
+    cells = [("s0", plot)] + replaced(A, "mse_loss_solution", fill, ("s3", after))
+    found, ran = notebook_plan(cells, locked(A), checks_of(A))
+    assert found == {} and "WEIGHTS['mean']" not in ran["mse_loss_solution"], ran["mse_loss_solution"]
+    assert "def mse_loss" in ran["mse_loss_solution"]
+
+
+@pytest.mark.parametrize("scratch", [
+    "HISTORY.append((sum(p.numel() for p in MNISTNet().parameters()), 0))\n",
+    "sizes = [p.numel() for p in MNISTNet().parameters()]\nHISTORY.append((float(sum(sizes)), 0))\n"])
+def test_a_log_line_that_builds_the_network_costs_the_loop_nothing(scratch):
+    cells = replaced(M, "train_one_epoch_solution", LOGGING_LOOP, ("scratch", scratch))
+    notes = {}
+    found, ran = notebook_plan(cells, locked(M), checks_of(M), notes=notes)
+    assert found == {} and "HISTORY.append" not in ran["scratch"], (found, ran["scratch"])
+    assert any("reading MNISTNet" in n for n in notes["train_one_epoch"]), notes

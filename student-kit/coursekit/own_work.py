@@ -1309,40 +1309,60 @@ def required(name, units):
 
 def _leave_out(program, name, allowed, units, left, kept=frozenset()):
     """Adds to `left` ({unit id: why}) the units of `name`'s code (`units`) that it does not need defined and that use
-    what its list (`allowed`) does not allow, and those that read what only such a unit binds: they change what the
-    code reads and do not run for it. A scratch `plt.plot(LOG)` of the list an honest loop appends to, or a sweep that
-    appends to it beside `torch.optim`, cost the loop its points (round fifty-six); now they only do not run (what
-    runs for another graded name and changes what this one reads still costs it: grading_plan, which names those
-    in `kept`). True when it added any."""
+    what its list (`allowed`) does not allow, those that read what only such a unit binds, and those that read what a
+    unit binds that runs for another name and uses what this list does not allow: they change what the code reads and
+    do not run for it. A scratch `plt.plot(LOG)` of the list an honest loop appends to, or a sweep that appends to it
+    beside `torch.optim`, cost the loop its points (round fifty-six); now they only do not run (a unit in `kept`, which
+    runs for another graded name, is never left out: grading_plan). True when it added any."""
     need = required(name, units)
     own_attrs = own_attributes(units)
-    failing = []
-    for u in units:
-        if id(u) not in need and id(u) not in left and id(u) not in kept:
+    optional = [u for u in units if id(u) not in need]
+    failing, failing_kept = [], []
+    for u in optional:
+        if id(u) not in left:
             try:
-                if _Check(program, allowed, own_attrs, u).run():
-                    failing.append(u)
+                fails = bool(_Check(program, allowed, own_attrs, u).run())
             except RecursionError:
-                failing.append(u)
-    if not failing:
-        return False
+                fails = True
+            if fails:
+                (failing_kept if id(u) in kept else failing).append(u)
+    before = len(left)
+
     # the roots first: a def, a class or an import that only a left-out statement reads (the sweep's `MNISTNet`, a
     # plot's `plt`) is no longer part of the code once that statement is out (found again if something else reaches it)
     def read_by(u, others):
         return any(u.binds & v.reads for v in others if v is not u)
-    optional = [u for u in units if id(u) not in need]
-    roots = [u for u in failing if not read_by(u, optional)] or [u for u in failing if not read_by(u, failing)] or failing
-    left.update({id(u): f"with what {name}'s part does not allow" for u in roots})
-    # what reads a name that only left-out units bind does not run either (a later loop that reuses the name a table's
-    # fill reads, `for scale in ...` beside `plt`, takes nothing away from the fill: round fifty-nine; nor does a line
-    # that rebinds a name the kernel holds before the learner's cells run, `min, max = ...`: round sixty)
-    gone = set().union(*(u.binds for u in program.units if id(u) in left)) - set().union(
-        set(), *(u.binds for u in units if id(u) not in left)) - BUILTIN_NAMES - program.locked - program.locked_modules
-    gone = {n for n in gone if not IPYTHON_NUMBERED.fullmatch(n)}
-    for u in units:
-        if id(u) not in need and id(u) not in left and id(u) not in kept and u.reads & gone:
-            left[id(u)] = f"reading {', '.join(sorted(u.reads & gone))}, which only lines left out bind"
-    return True
+    if failing:
+        roots = [u for u in failing if not read_by(u, optional)] or [u for u in failing if not read_by(u, failing)] \
+            or failing
+        left.update({id(u): f"with what {name}'s part does not allow" for u in roots})
+    # a line that only reads what runs for another name (`HISTORY.append(count(MNISTNet()))` in a loop's log) does not
+    # bring that into this code: it is left out instead (round sixty-one)
+    for u in failing_kept:
+        for v in optional:
+            if v is not u and id(v) not in left and id(v) not in kept and u.binds & v.reads:
+                left[id(v)] = (f"reading {', '.join(sorted(u.binds & v.reads))}, which uses what {name}'s part "
+                               "does not allow")
+    # what reads a name that no line before it binds but left-out ones does not run either, to the end: a later loop
+    # that reuses the name a table's fill reads, `for scale in ...` beside `plt`, takes nothing away from the fill
+    # (round fifty-nine), nor does a line that rebinds a name the kernel holds before the learner's cells run,
+    # `min, max = ...` (round sixty); a line after the fill that binds the name again does not keep it, nor a line
+    # that reads what such a reader binds (round sixty-one)
+    order = {id(u): i for i, u in enumerate(program.units)}
+    held = BUILTIN_NAMES | program.locked | program.locked_modules
+    while True:
+        gone_binds = set().union(set(), *(u.binds for u in program.units if id(u) in left)) - held
+        more = False
+        for u in optional:
+            if id(u) in left or id(u) in kept or not u.reads & gone_binds:
+                continue
+            bound = u.binds.union(*(v.binds for v in units if id(v) not in left and order[id(v)] < order[id(u)]))
+            gone = {n for n in u.reads & gone_binds - bound if not IPYTHON_NUMBERED.fullmatch(n)}
+            if gone:
+                left[id(u)] = f"reading {', '.join(sorted(gone))}, which no line that runs binds before it"
+                more = True
+        if not more:
+            return len(left) > before
 
 
 def code_of(program, lists, whole=False, left_out=None, kept=frozenset()):
