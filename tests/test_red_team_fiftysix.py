@@ -39,6 +39,12 @@ FP1. A line kept in the code could read a name that, when graded, nothing binds 
 FP2. A log line that builds the network (`HISTORY.append((count(MNISTNet()), 0))`) brought the MNISTNet class, which
     runs for MNISTNet, into train_one_epoch's code, and cost it its points (as before the change of round fifty-six).
     A line that only reads what runs for another name and uses what this list does not allow is left out instead.
+Round sixty-two (desk; a random search of 3,400 notebooks run in order and as graded):
+FP1. A line's own binding counted as binding what it reads: `ref_loss = ref_loss.item()`, `scale += 0.5`,
+    `scale = round(scale, 2)` stayed after the line that first bound the name was left out, and their NameError, and
+    that of the log line reading them, stopped the graded def's cell. Only a def's, a class's, an import's, a `for`
+    loop's or a `with` block's own names count as bound before what the line reads now, `x += 1` reads x, and
+    `del x` binds nothing.
 """
 import pytest
 
@@ -227,3 +233,24 @@ def test_a_log_line_that_builds_the_network_costs_the_loop_nothing(scratch):
     found, ran = notebook_plan(cells, locked(M), checks_of(M), notes=notes)
     assert found == {} and "HISTORY.append" not in ran["scratch"], (found, ran["scratch"])
     assert any("reading MNISTNet" in n for n in notes["train_one_epoch"]), notes
+
+
+@pytest.mark.parametrize("middle", ["scale += 0.5\n", "scale = scale * 2\n", "scale = round(scale, 2)\n",
+                                    "scale: float = scale\n", "del scale\nfor scale in [1.0]:\n    plt.plot([scale])\n"])
+def test_a_line_that_reads_a_left_out_name_before_it_binds_it_again_is_left_out(middle):
+    fill = ("WEIGHTS = {}\nWEIGHTS['mean'] = scale\n\n\ndef mse_loss(pred, target):\n"
+            "    return ((pred - target) ** 2).mean() + 0 * len(WEIGHTS)\n")
+    plot = "import matplotlib.pyplot as plt\nfor scale in [0.5, 1.0]:\n    plt.plot([scale])\n"
+    cells = [("s0", plot), ("s1", middle)] + replaced(A, "mse_loss_solution", fill)
+    found, ran = notebook_plan(cells, locked(A), checks_of(A))
+    assert found == {} and "WEIGHTS['mean']" not in ran["mse_loss_solution"], ran["mse_loss_solution"]
+    assert "def mse_loss" in ran["mse_loss_solution"] and "scale" not in ran["s1"], ran
+
+
+def test_a_value_made_into_a_number_in_place_is_left_out_with_the_line_that_made_it():
+    loop = LOGGING_LOOP.replace("HISTORY = []", "HISTORY = []\nHISTORY.append((ref_loss, 0))", 1)
+    scratch = ("untrained = MNISTNet()\nimages, labels = train_data[:64]\n"
+               "ref_loss = F.cross_entropy(untrained(images), labels)\nref_loss = ref_loss.item()\n")
+    found, ran = notebook_plan(_before_the_loop(scratch, loop), locked(M), checks_of(M))
+    assert found == {} and "def train_one_epoch" in ran["train_one_epoch_solution"]
+    assert "ref_loss" not in ran["train_one_epoch_solution"] + ran["scratch"], ran

@@ -1307,6 +1307,24 @@ def required(name, units):
             need |= u.reads
 
 
+def _bound_first(unit):
+    """What `unit` binds before it reads anything: a def's or a class's name, an import's names, a `for` loop's and a
+    `with` block's targets (read in their bodies)."""
+    node = unit.node
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+        return set(unit.binds)
+    targets = [node.target] if isinstance(node, (ast.For, ast.AsyncFor)) else [
+        item.optional_vars for item in node.items if item.optional_vars is not None] if isinstance(
+        node, (ast.With, ast.AsyncWith)) else []
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)} & unit.binds
+
+
+def _augmented(unit):
+    """The globals `unit` reads through an augmented assignment (`x += 1` reads x first)."""
+    return {n.target.id for n in ast.walk(unit.node) if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)
+            } & (unit.binds | unit.changes)
+
+
 def _leave_out(program, name, allowed, units, left, kept=frozenset()):
     """Adds to `left` ({unit id: why}) the units of `name`'s code (`units`) that it does not need defined and that use
     what its list (`allowed`) does not allow, those that read what only such a unit binds, and those that read what a
@@ -1354,10 +1372,14 @@ def _leave_out(program, name, allowed, units, left, kept=frozenset()):
         gone_binds = set().union(set(), *(u.binds for u in program.units if id(u) in left)) - held
         more = False
         for u in optional:
-            if id(u) in left or id(u) in kept or not u.reads & gone_binds:
+            reads = u.reads | _augmented(u)
+            if id(u) in left or id(u) in kept or not reads & gone_binds:
                 continue
-            bound = u.binds.union(*(v.binds for v in units if id(v) not in left and order[id(v)] < order[id(u)]))
-            gone = {n for n in u.reads & gone_binds - bound if not IPYTHON_NUMBERED.fullmatch(n)}
+            # (a line's own binding counts only where it comes before what the line reads: `x = x.item()`, `x += 1`
+            # read x first, round sixty-two; and `del x` binds nothing)
+            bound = _bound_first(u).union(*(v.binds for v in units if id(v) not in left and order[id(v)] < order[id(u)]
+                                            and not isinstance(v.node, ast.Delete)))
+            gone = {n for n in reads & gone_binds - bound if not IPYTHON_NUMBERED.fullmatch(n)}
             if gone:
                 left[id(u)] = f"reading {', '.join(sorted(gone))}, which no line that runs binds before it"
                 more = True
