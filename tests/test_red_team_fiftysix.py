@@ -45,6 +45,8 @@ FP1. A line's own binding counted as binding what it reads: `ref_loss = ref_loss
     that of the log line reading them, stopped the graded def's cell. Only a def's, a class's, an import's, a `for`
     loop's or a `with` block's own names count as bound before what the line reads now, `x += 1` reads x, and
     `del x` binds nothing.
+Round sixty-three (desk; no point found): a `for`, `with`, `class` or `def` line's head reads before the line binds
+    (`for LOG in LOG:`, `with G as G:`, `class G(G):`): its names do not count as bound before what the head reads.
 """
 import pytest
 
@@ -249,3 +251,12 @@ def test_a_line_that_reads_a_left_out_name_before_it_binds_it_again_is_left_out(
     assert found == {} and "WEIGHTS['mean']" not in ran["mse_loss_solution"], ran["mse_loss_solution"]
     assert "def mse_loss" in ran["mse_loss_solution"] and "scale" not in ran["s1"], ran
 
+
+
+@pytest.mark.parametrize("line", ["for LOG in LOG:\n    SCALE.append(1.0)\n", "with LOG as LOG:\n    SCALE.append(1.0)\n",
+                                  "class LOG(LOG):\n    SCALE.append(1.0)\n"])
+def test_a_line_whose_head_reads_the_name_it_binds_does_not_bind_it_first(line):
+    source = f"SCALE = [1.0]\n{line}\n\ndef mse_loss(pred, target):\n    return ((pred - target) ** 2).mean() * SCALE[0]\n"
+    cells = [("s1", "LOG = [F.mse_loss]\n")] + replaced(A, "mse_loss_solution", source)
+    found, ran = notebook_plan(cells, locked(A), checks_of(A))
+    assert found == {} and "LOG" not in ran["mse_loss_solution"] and "def mse_loss" in ran["mse_loss_solution"], ran

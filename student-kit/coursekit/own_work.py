@@ -1308,15 +1308,26 @@ def required(name, units):
 
 
 def _bound_first(unit):
-    """What `unit` binds before it reads anything: a def's or a class's name, an import's names, a `for` loop's and a
-    `with` block's targets (read in their bodies)."""
+    """What `unit` binds before it reads it: a def's or a class's name, an import's names, a `for` loop's and a `with`
+    block's targets (read in their bodies), but what the line's head reads first (`for X in X`, `with X as X`,
+    `class X(X)`, a decorator, a default: round sixty-three)."""
     node = unit.node
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
         return set(unit.binds)
-    targets = [node.target] if isinstance(node, (ast.For, ast.AsyncFor)) else [
-        item.optional_vars for item in node.items if item.optional_vars is not None] if isinstance(
-        node, (ast.With, ast.AsyncWith)) else []
-    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)} & unit.binds
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        names, head = {node.name}, node.decorator_list + (
+            node.bases + [k.value for k in node.keywords] if isinstance(node, ast.ClassDef) else
+            node.args.defaults + [d for d in node.args.kw_defaults if d is not None])
+    elif isinstance(node, (ast.For, ast.AsyncFor)):
+        names, head = {n.id for n in ast.walk(node.target) if isinstance(n, ast.Name)}, [node.iter]
+    elif isinstance(node, (ast.With, ast.AsyncWith)):
+        names = {n.id for item in node.items if item.optional_vars is not None
+                 for n in ast.walk(item.optional_vars) if isinstance(n, ast.Name)}
+        head = [item.context_expr for item in node.items]
+    else:
+        return set()
+    read_first = {n.id for h in head for n in ast.walk(h) if isinstance(n, ast.Name)}
+    return names & unit.binds - read_first
 
 
 def _augmented(unit):
