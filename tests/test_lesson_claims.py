@@ -44,14 +44,17 @@ def test_lesson_2_plain_sgd_creeps_along_the_valley_where_momentum_runs(lesson_2
     assert 10 <= sgd / momentum <= 14, loss  # "about 12 times momentum's"
 
 
-def test_lesson_2_in_the_fair_race_rmsprop_ends_last(lesson_2):
+def test_lesson_2_in_the_fair_race_sgd_and_rmsprop_stop_short_of_momentum_and_adam(lesson_2):
     out = lesson_2["optim-lesson-13"]
     best = {}
     for name, losses, lr in re.findall(r"(?m)^(\S.+?) +final loss at each lr: (.+)\n +best lr ([\d.]+)", out):
         grid = [0.003, 0.01, 0.03, 0.1, 0.3]
         best[name] = float(losses.split(", ")[grid.index(float(lr))])
-    assert len(best) == 4 and max(best, key=best.get) == "RMSprop", best
+    assert len(best) == 4, best
     assert best["SGD + momentum 0.9"] < 1e-9 and best["Adam"] < 1e-9, best  # "down to the limit of float precision"
+    # "plain SGD and RMSprop stop hundreds of times above it" (which of the two ends last depends on the machine's
+    # floating-point: RMSprop on one CI machine, SGD, 1e-07 against 1e-08, on another)
+    assert min(best["SGD"], best["RMSprop"]) > 100 * max(best["SGD + momentum 0.9"], best["Adam"]), best
 
 
 def test_lesson_3_momentum_wins_the_one_epoch_race_and_the_recipe_reaches_99(edition):

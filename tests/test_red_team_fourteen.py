@@ -184,9 +184,11 @@ def test_a_table_reached_through_a_call_is_checked_against_the_narrower_list(roa
 
 @pytest.mark.parametrize("road", sorted(CAUGHT_ROADS))
 def test_the_roads_the_alias_rule_follows(road):
-    """Near misses: these roads make train's statement part of MySGD's code."""
-    found = notebook_plan(_alias_cells(_CAUGHT_PRE, CAUGHT_ROADS[road]), locked(O), checks_of(O))[0]
-    assert _caught(found), found
+    """Near misses: these roads make train's statement part of MySGD's code; or, where train's own list refuses the
+    road (`global VIEW`, `e.args`), train's code does not run, and the statement changes nothing MySGD reads (what does
+    not run is left out of MySGD's code since round fifty-six)."""
+    found, ran = notebook_plan(_alias_cells(_CAUGHT_PRE, CAUGHT_ROADS[road]), locked(O), checks_of(O))
+    assert _caught(found) or ("train" in found and _PUT not in ran["train_solution"]), (found, ran["train_solution"])
 
 
 @pytest.mark.parametrize("road", sorted(MISSED_ROADS))
